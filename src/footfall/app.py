@@ -1,0 +1,40 @@
+"""The ASGI application: one FastAPI app serving every API over one store."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from footfall import __version__
+from footfall.services import Services
+from footfall.settings import Settings
+from footfall.web import health, ingest_api, query_api
+from footfall.web.errors import install_error_handlers
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.services = await run_in_threadpool(Services.start, settings)
+        try:
+            yield
+        finally:
+            # Drain: every event already acknowledged or queued is committed first.
+            await run_in_threadpool(app.state.services.stop)
+
+    app = FastAPI(
+        title="footfall",
+        version=__version__,
+        description="Self-hosted, privacy-friendly web and product analytics.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(ingest_api.router)
+    app.include_router(query_api.router)
+    return app

@@ -1,0 +1,100 @@
+"""The one event every API writes, as it travels from ingest to the writer.
+
+A plain msgspec struct: cheap to build on the hot path and turned column-wise
+into an Arrow table by the writer. `seq` is absent here on purpose: only the
+writer assigns it, in commit order.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import msgspec
+import uuid_utils
+
+DEFAULT_APP = "default"
+PAGEVIEW = "pageview"
+
+
+def now_us() -> int:
+    """The current time as microseconds since the Unix epoch (UTC)."""
+    return time.time_ns() // 1000
+
+
+def new_event_id() -> uuid.UUID:
+    """A fresh UUIDv7: time-ordered, so ids of recent events cluster together."""
+    return uuid.UUID(bytes=uuid_utils.uuid7().bytes)
+
+
+class Event(msgspec.Struct, kw_only=True):
+    """One row of the event table, before the writer gives it a `seq`."""
+
+    app: str = DEFAULT_APP
+    id: uuid.UUID = msgspec.field(default_factory=new_event_id)
+    # True when the id came from the client: such ids are checked for duplicates.
+    client_id: bool = False
+    ts: int = msgspec.field(default_factory=now_us)  # µs since epoch, UTC
+    name: str = PAGEVIEW
+    user_id: str | None = None
+    session_id: str | None = None
+    visitor_id: int = 0
+    url: str | None = None
+    hostname: str | None = None
+    path: str | None = None
+    referrer: str | None = None
+    referrer_domain: str | None = None
+    source: str | None = None
+    utm_source: str | None = None
+    utm_medium: str | None = None
+    utm_campaign: str | None = None
+    utm_term: str | None = None
+    utm_content: str | None = None
+    browser: str | None = None
+    browser_version: str | None = None
+    os: str | None = None
+    os_version: str | None = None
+    device: str | None = None
+    country: str | None = None
+    ip: str | None = None
+    user_agent: str | None = None
+    duration: float | None = None
+    description: str | None = None
+    props: str = "{}"  # JSON object text, kept exactly as given (contract 003 echoes it)
+    interactive: bool = True
+
+
+# Column order of the event table; the writer builds its Arrow batches in this order.
+EVENT_COLUMNS: tuple[str, ...] = (
+    "app",
+    "seq",
+    "id",
+    "ts",
+    "name",
+    "user_id",
+    "session_id",
+    "visitor_id",
+    "url",
+    "hostname",
+    "path",
+    "referrer",
+    "referrer_domain",
+    "source",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+    "browser",
+    "browser_version",
+    "os",
+    "os_version",
+    "device",
+    "country",
+    "ip",
+    "user_agent",
+    "duration",
+    "description",
+    "props",
+    "interactive",
+)

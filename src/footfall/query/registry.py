@@ -1,0 +1,134 @@
+"""The metric and dimension registries: each statistic is defined here, once.
+
+A metric or dimension is written against the small `Dialect` vocabulary
+(count_distinct, count_if, time_bucket…), so the DuckDB and ClickHouse
+compilers print the same definition in their own SQL.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from footfall.query.errors import QueryError
+
+
+class Dialect(Protocol):
+    """The SQL primitives a compiler must provide; everything else is shared SQL."""
+
+    name: str
+
+    def count_distinct(self, expr: str) -> str: ...
+    def count_if(self, condition: str) -> str: ...
+    def time_bucket(self, unit: str, column: str) -> str: ...
+    def seconds_between(self, start: str, end: str) -> str: ...
+    def json_string(self, column: str) -> str:
+        """Expression reading one string-valued key (bound as the next parameter)."""
+        ...
+    def prop_key_param(self, key: str) -> str:
+        """The value to bind for `json_string`'s key parameter."""
+        ...
+    def contains(self, expr: str, case_sensitive: bool) -> str:
+        """Condition: `expr` contains the next bound parameter."""
+        ...
+    def matches(self, expr: str) -> str:
+        """Condition: `expr` matches the regular expression bound as the next parameter."""
+        ...
+
+
+MetricLevel = Literal["event", "session"]
+
+
+@dataclass(frozen=True, slots=True)
+class Metric:
+    """`level` says which relation `sql` aggregates over.
+
+    event:   the filtered events (columns of the event table).
+    session: one row per visit touching the group, with columns
+             `interactions`, `pageviews`, `seconds` over the whole visit.
+    """
+
+    name: str
+    level: MetricLevel
+    sql: Callable[[Dialect], str]
+    description: str
+    decimals: int | None = None  # None: an integer count
+
+
+@dataclass(frozen=True, slots=True)
+class Dimension:
+    name: str
+    description: str
+    column: str | None = None  # a plain event column
+    time_unit: str | None = None  # time:<unit>
+    prop_key: str | None = None  # event:props:<key>
+
+    @property
+    def is_time(self) -> bool:
+        return self.time_unit is not None
+
+
+_METRICS: tuple[Metric, ...] = (
+    Metric("events", "event", lambda d: "count(*)", "Events of any name."),
+    Metric("pageviews", "event", lambda d: d.count_if("name = 'pageview'"),
+           "Events named pageview."),
+    Metric("visitors", "event", lambda d: d.count_distinct("visitor_id"),
+           "Unique visitors (cookieless daily id, or the user id when a client sends one)."),
+    Metric("visits", "event", lambda d: d.count_distinct("session_id"),
+           "Visits (sessions): 30 minutes of inactivity end one."),
+    Metric("avg_duration", "event", lambda d: "avg(duration)",
+           "Mean of the events' own `duration` field, in seconds (null when none has one).",
+           decimals=2),
+    Metric("bounce_rate", "session",
+           lambda d: "100.0 * avg(CASE WHEN interactions <= 1 THEN 1 ELSE 0 END)",
+           "Percent of visits with at most one interactive event.", decimals=2),
+    Metric("visit_duration", "session", lambda d: "avg(seconds)",
+           "Mean visit length in seconds, first to last event.", decimals=2),
+    Metric("views_per_visit", "session", lambda d: "avg(pageviews)",
+           "Mean pageviews per visit.", decimals=2),
+)
+METRICS: dict[str, Metric] = {metric.name: metric for metric in _METRICS}
+
+TIME_UNITS = ("minute", "hour", "day", "week", "month")
+PROP_PREFIX = "event:props:"
+PROP_KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.$:-]{0,99}$")
+
+_COLUMN_DIMENSIONS: tuple[tuple[str, str, str], ...] = (
+    ("event:name", "name", "Event name (pageview or a custom name)."),
+    ("event:page", "path", "Page path."),
+    ("event:hostname", "hostname", "Host name of the page, without www."),
+    ("visit:referrer_domain", "referrer_domain", "Domain of the external referrer."),
+    ("visit:source", "source", "Where the visit came from: a named source, UTM source or "
+     "referrer domain."),
+    ("visit:utm_source", "utm_source", "utm_source of the landing URL."),
+    ("visit:utm_medium", "utm_medium", "utm_medium of the landing URL."),
+    ("visit:utm_campaign", "utm_campaign", "utm_campaign of the landing URL."),
+    ("visit:utm_term", "utm_term", "utm_term of the landing URL."),
+    ("visit:utm_content", "utm_content", "utm_content of the landing URL."),
+    ("visit:browser", "browser", "Browser family."),
+    ("visit:browser_version", "browser_version", "Browser version."),
+    ("visit:os", "os", "Operating system family."),
+    ("visit:os_version", "os_version", "Operating system version."),
+    ("visit:device", "device", "desktop, mobile, tablet or bot."),
+    ("visit:country", "country", "ISO country code (needs a GeoIP database)."),
+    ("user_id", "user_id", "The user id a client sent."),
+)
+
+DIMENSIONS: dict[str, Dimension] = {
+    **{f"time:{unit}": Dimension(f"time:{unit}", f"Start of the {unit} (UTC).", time_unit=unit)
+       for unit in TIME_UNITS},
+    **{name: Dimension(name, description, column=column)
+       for name, column, description in _COLUMN_DIMENSIONS},
+}
+
+
+def prop_dimension(name: str) -> Dimension:
+    """`event:props:<key>`; the key is checked here and later bound, never pasted into SQL."""
+    key = name.removeprefix(PROP_PREFIX)
+    if not PROP_KEY.match(key):
+        raise QueryError(
+            f"invalid property key {key!r}: use letters, digits and _ . $ : - (at most 100)"
+        )
+    return Dimension(name, f"Custom property {key}.", prop_key=key)

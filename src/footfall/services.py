@@ -1,0 +1,44 @@
+"""The long-lived objects one server process holds, built from Settings."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from footfall.ingest.enrich.pipeline import Enricher
+from footfall.settings import Settings
+from footfall.storage.base import Store
+from footfall.storage.duckdb_store import DuckDBStore
+from footfall.writer import Writer
+
+
+def open_store(settings: Settings) -> Store:
+    """The store `settings.store` names, opened and migrated."""
+    store = DuckDBStore(settings.duckdb_path())
+    store.open()
+    return store
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: Store
+    writer: Writer
+    enricher: Enricher
+    started_at: float = field(default_factory=time.time)
+
+    @classmethod
+    def start(cls, settings: Settings) -> Services:
+        store = open_store(settings)
+        writer = Writer(
+            store,
+            max_batch=settings.writer_max_batch,
+            linger=settings.writer_linger_ms / 1000,
+        )
+        writer.start()
+        return cls(settings, store, writer, Enricher(settings.data_dir, store_ip=settings.store_ip))
+
+    def stop(self) -> None:
+        """Drain the writer (every queued event is committed), then close the store."""
+        self.writer.stop()
+        self.store.close()

@@ -1,0 +1,57 @@
+"""One settings object for the whole server, read from flags and `FOOTFALL_*` variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob footfall has. Flags of `footfall serve` override the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="FOOTFALL_", extra="ignore")
+
+    host: str = Field("127.0.0.1", description="Address to listen on.")
+    port: int = Field(8000, ge=0, le=65535, description="TCP port to listen on.")
+    data_dir: Path = Field(Path("./footfall-data"), description="Where the embedded store lives.")
+    store: str = Field(
+        "duckdb",
+        description="Event store: `duckdb` (a file in the data dir) or `duckdb:///path/file.duckdb`.",
+    )
+    writer_max_batch: int = Field(
+        10_000, ge=1, description="Most events the writer commits in one transaction."
+    )
+    writer_linger_ms: float = Field(
+        0.0,
+        ge=0,
+        le=1000,
+        description="Extra time the writer waits to fill a batch. 0 commits whatever "
+        "arrived during the previous commit (natural group commit).",
+    )
+    retry_after_seconds: int = Field(
+        5, ge=1, description="`Retry-After` sent with a 503 when the store cannot write."
+    )
+    trusted_proxies: str = Field(
+        "",
+        description="Comma-separated proxy addresses or networks whose `X-Forwarded-For` "
+        "is believed. Empty: the TCP peer is the client.",
+    )
+    store_ip: bool = Field(False, description="Keep raw client IPs in the event table.")
+    log_level: str = Field("info", description="uvicorn log level.")
+
+    @field_validator("store")
+    @classmethod
+    def _known_store(cls, value: str) -> str:
+        if value != "duckdb" and not value.startswith("duckdb://"):
+            raise ValueError(f"unknown store {value!r}: expected 'duckdb' or 'duckdb:///path'")
+        return value
+
+    def duckdb_path(self) -> Path:
+        """The DuckDB file this configuration points at."""
+        if self.store.startswith("duckdb://"):
+            rest = self.store.removeprefix("duckdb://")
+            if rest:
+                return Path(rest)
+        return self.data_dir / "footfall.duckdb"

@@ -1,0 +1,49 @@
+"""Liveness of the store, for load balancers and monitors; and the JSON root."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import JSONResponse
+
+from footfall import __version__
+from footfall.storage.base import StoreUnavailable
+from footfall.web.deps import services
+
+router = APIRouter(tags=["health"])
+
+
+async def _store_problem(request: Request) -> str | None:
+    svc = services(request)
+    try:
+        await run_in_threadpool(svc.store.ping)
+    except StoreUnavailable as exc:
+        return str(exc)
+    if not svc.writer.health.ok:
+        return f"the last write failed: {svc.writer.health.last_error}"
+    return None
+
+
+@router.get("/health", summary="Health (contract 000)",
+            responses={503: {"description": "The store does not answer or cannot write."}})
+async def health(request: Request) -> JSONResponse:
+    problem = await _store_problem(request)
+    if problem is not None:
+        return JSONResponse({"status": "unhealthy", "reason": problem}, status_code=503)
+    svc = services(request)
+    return JSONResponse({"status": "healthy", "version": __version__,
+                         "store": svc.store.dialect, "events_written": svc.writer.health.events})
+
+
+@router.get("/healthz", summary="Health (contract 002)",
+            responses={503: {"description": "The store does not answer or cannot write."}})
+async def healthz(request: Request) -> JSONResponse:
+    problem = await _store_problem(request)
+    if problem is not None:
+        return JSONResponse({"status": "unavailable", "reason": problem}, status_code=503)
+    return JSONResponse({"status": "ok"})
+
+
+@router.get("/", summary="Hello (contract 002)")
+async def root() -> dict[str, str]:
+    return {"hello": "world"}

@@ -1,0 +1,97 @@
+"""`POST /api/v1/events`: footfall's own ingest, for servers, scripts and imports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import JSONResponse
+
+from footfall.ingest.v1 import MAX_BODY_BYTES, IngestRejected, parse_body, to_events
+from footfall.web.client import client_ip
+from footfall.web.deps import services
+
+router = APIRouter(tags=["footfall ingest"])
+
+# Bodies larger than this are decoded off the event loop, so one big import
+# does not stall every other request.
+_OFFLOAD_BYTES = 64 * 1024
+
+_EXAMPLE_EVENT = {
+    "app": "site",
+    "name": "pageview",
+    "url": "https://example.com/pricing?utm_source=newsletter",
+    "referrer": "https://news.ycombinator.com/",
+    "user_id": "u-42",
+    "props": {"plan": "pro"},
+}
+
+_OPENAPI_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {"oneOf": [{"type": "object"}, {"type": "array",
+                                                          "items": {"type": "object"}}]},
+                "examples": {
+                    "one": {"summary": "One event", "value": _EXAMPLE_EVENT},
+                    "many": {"summary": "A batch", "value": [_EXAMPLE_EVENT,
+                                                             {**_EXAMPLE_EVENT, "name": "Signup"}]},
+                },
+            },
+            "application/x-ndjson": {"schema": {"type": "string"},
+                                     "example": '{"name":"pageview","url":"/a"}\n'
+                                                '{"name":"Signup"}\n'},
+        },
+    },
+    "responses": {
+        "202": {"description": "Every event is durably stored.",
+                "content": {"application/json": {"example": {"accepted": 2, "duplicates": 0}}}},
+        "400": {"description": "Malformed body."},
+        "413": {"description": "More than 10,000 events or 5 MiB."},
+        "422": {"description": "Invalid events; `errors` names the index and field of each."},
+        "503": {"description": "The store cannot write; retry after `Retry-After` seconds."},
+    },
+}
+
+
+async def _read_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise IngestRejected(413, f"body is {declared} bytes; the limit is {MAX_BODY_BYTES}")
+    chunks = bytearray()
+    async for chunk in request.stream():
+        chunks += chunk
+        if len(chunks) > MAX_BODY_BYTES:
+            raise IngestRejected(413, f"body exceeds the limit of {MAX_BODY_BYTES} bytes")
+    return bytes(chunks)
+
+
+@router.post(
+    "/api/v1/events",
+    status_code=202,
+    summary="Ingest one event, a JSON array or NDJSON",
+    description="Up to 10,000 events and 5 MiB per request. Acknowledged only once "
+    "durable. An `id` (UUID) makes retries idempotent: an id seen before is not "
+    "stored again. `path`, `hostname` and UTM fields are derived from `url`.",
+    openapi_extra=_OPENAPI_BODY,
+)
+async def ingest_events(request: Request) -> JSONResponse:
+    svc = services(request)
+    body = await _read_body(request)
+    content_type = request.headers.get("content-type", "")
+    if len(body) > _OFFLOAD_BYTES:
+        items = await run_in_threadpool(parse_body, body, content_type)
+    else:
+        items = parse_body(body, content_type)
+    parsed = to_events(
+        items,
+        client_ip=client_ip(request, svc.settings.trusted_proxies),
+        client_ua=request.headers.get("user-agent"),
+    )
+    enrich = svc.enricher.enrich
+    events = [enrich(p.event, ip=p.ip, user_agent=p.user_agent) for p in parsed]
+    seqs = await svc.writer.write(events)
+    duplicates = sum(1 for seq in seqs if seq is None)
+    return JSONResponse({"accepted": len(events), "duplicates": duplicates}, status_code=202)
