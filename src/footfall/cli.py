@@ -36,17 +36,36 @@ def main() -> None:
 
 @main.command()
 @click.option("--host", default=None, help="Address to listen on [FOOTFALL_HOST; 127.0.0.1].")
-@click.option("--port", type=int, default=None,
-              help="Port to listen on, 0 for any free port [FOOTFALL_PORT; 8000].")
-@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
-              help="Directory of the embedded store [FOOTFALL_DATA_DIR; ./footfall-data].")
-@click.option("--store", default=None,
-              help="Event store: duckdb or duckdb:///path/file.duckdb [FOOTFALL_STORE; duckdb].")
-@click.option("--log-level", default=None,
-              type=click.Choice(["critical", "error", "warning", "info", "debug"]),
-              help="Log level [FOOTFALL_LOG_LEVEL; info].")
-def serve(host: str | None, port: int | None, data_dir: str | None, store: str | None,
-          log_level: str | None) -> None:
+@click.option(
+    "--port",
+    type=int,
+    default=None,
+    help="Port to listen on, 0 for any free port [FOOTFALL_PORT; 8000].",
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Directory of the embedded store [FOOTFALL_DATA_DIR; ./footfall-data].",
+)
+@click.option(
+    "--store",
+    default=None,
+    help="Event store: duckdb or duckdb:///path/file.duckdb [FOOTFALL_STORE; duckdb].",
+)
+@click.option(
+    "--log-level",
+    default=None,
+    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+    help="Log level [FOOTFALL_LOG_LEVEL; info].",
+)
+def serve(
+    host: str | None,
+    port: int | None,
+    data_dir: str | None,
+    store: str | None,
+    log_level: str | None,
+) -> None:
     """Run the HTTP server: ingest, query API and every compatible API on one port.
 
     SIGTERM or Ctrl-C stops taking requests, commits every queued event and exits 0.
@@ -55,8 +74,7 @@ def serve(host: str | None, port: int | None, data_dir: str | None, store: str |
 
     from footfall.app import create_app
 
-    settings = _settings(host=host, port=port, data_dir=data_dir, store=store,
-                         log_level=log_level)
+    settings = _settings(host=host, port=port, data_dir=data_dir, store=store, log_level=log_level)
     family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -78,8 +96,11 @@ def serve(host: str | None, port: int | None, data_dir: str | None, store: str |
         timeout_graceful_shutdown=10,
     )
     server = uvicorn.Server(config)
-    click.echo(f"footfall {__version__} serving on http://{shown_host}:{bound_port} "
-               f"(store: {settings.store}, data: {settings.data_dir})", err=False)
+    click.echo(
+        f"footfall {__version__} serving on http://{shown_host}:{bound_port} "
+        f"(store: {settings.store}, data: {settings.data_dir})",
+        err=False,
+    )
     sys.stdout.flush()
     server.run(sockets=[sock])
     if not server.started:

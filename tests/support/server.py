@@ -18,8 +18,9 @@ _URL = re.compile(r"serving on (http://\S+)")
 class ServerProcess:
     """Start `python -m footfall serve --port 0` and learn its URL from what it prints."""
 
-    def __init__(self, data_dir: Path, *, env: dict[str, str] | None = None,
-                 args: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, data_dir: Path, *, env: dict[str, str] | None = None, args: tuple[str, ...] = ()
+    ) -> None:
         self.data_dir = data_dir
         self.env = {**os.environ, **(env or {})}
         self.args = args
@@ -29,9 +30,21 @@ class ServerProcess:
 
     def start(self, timeout: float = 30.0) -> ServerProcess:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "footfall", "serve", "--port", "0",
-             "--data-dir", str(self.data_dir), *self.args],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=self.env,
+            [
+                sys.executable,
+                "-m",
+                "footfall",
+                "serve",
+                "--port",
+                "0",
+                "--data-dir",
+                str(self.data_dir),
+                *self.args,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=self.env,
         )
         assert self.proc.stdout is not None
         deadline = time.monotonic() + timeout

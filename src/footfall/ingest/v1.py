@@ -135,8 +135,9 @@ def parse_body(body: bytes, content_type: str) -> list[V1Event]:
         _check_count(len(raw_items))
         return _decode_items(raw_items, from_lines=False)
     raise IngestRejected(
-        400, "body must be a JSON object, a JSON array, or NDJSON with Content-Type "
-        "application/x-ndjson"
+        400,
+        "body must be a JSON object, a JSON array, or NDJSON with Content-Type "
+        "application/x-ndjson",
     )
 
 
@@ -166,8 +167,13 @@ def _decode_items(items: list[bytes] | list[msgspec.Raw], *, from_lines: bool) -
     return events
 
 
-def to_events(items: list[V1Event], *, client_ip: str | None, client_ua: str | None,
-              received_us: int | None = None) -> list[Parsed]:
+def to_events(
+    items: list[V1Event],
+    *,
+    client_ip: str | None,
+    client_ua: str | None,
+    received_us: int | None = None,
+) -> list[Parsed]:
     """Turn decoded items into events; check what msgspec cannot (timestamps)."""
     received_us = received_us if received_us is not None else now_us()
     limit_us = received_us + int(MAX_FUTURE_SKEW.total_seconds() * 1_000_000)

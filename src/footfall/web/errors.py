@@ -13,8 +13,10 @@ from footfall.storage.base import StoreUnavailable
 
 def store_unavailable_response(exc: StoreUnavailable, retry_after: int) -> JSONResponse:
     return JSONResponse(
-        {"detail": f"the event store is unavailable, nothing was stored: {exc}",
-         "retry_after": retry_after},
+        {
+            "detail": f"the event store is unavailable, nothing was stored: {exc}",
+            "retry_after": retry_after,
+        },
         status_code=503,
         headers={"Retry-After": str(retry_after)},
     )
@@ -23,8 +25,9 @@ def store_unavailable_response(exc: StoreUnavailable, retry_after: int) -> JSONR
 def install_error_handlers(app: FastAPI) -> None:
     async def on_store_unavailable(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StoreUnavailable)
-        return store_unavailable_response(exc, request.app.state.services.settings
-                                          .retry_after_seconds)
+        return store_unavailable_response(
+            exc, request.app.state.services.settings.retry_after_seconds
+        )
 
     async def on_query_error(request: Request, exc: Exception) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=400)
@@ -34,8 +37,12 @@ def install_error_handlers(app: FastAPI) -> None:
         body: dict[str, object] = {"detail": exc.message}
         if exc.errors:
             body["errors"] = [
-                {"index": e.index, "field": e.field, "message": e.message,
-                 "loc": ["body", e.index, e.field]}
+                {
+                    "index": e.index,
+                    "field": e.field,
+                    "message": e.message,
+                    "loc": ["body", e.index, e.field],
+                }
                 for e in exc.errors
             ]
         return JSONResponse(body, status_code=exc.status)

@@ -24,19 +24,31 @@ async def _store_problem(request: Request) -> str | None:
     return None
 
 
-@router.get("/health", summary="Health (contract 000)",
-            responses={503: {"description": "The store does not answer or cannot write."}})
+@router.get(
+    "/health",
+    summary="Health (contract 000)",
+    responses={503: {"description": "The store does not answer or cannot write."}},
+)
 async def health(request: Request) -> JSONResponse:
     problem = await _store_problem(request)
     if problem is not None:
         return JSONResponse({"status": "unhealthy", "reason": problem}, status_code=503)
     svc = services(request)
-    return JSONResponse({"status": "healthy", "version": __version__,
-                         "store": svc.store.dialect, "events_written": svc.writer.health.events})
+    return JSONResponse(
+        {
+            "status": "healthy",
+            "version": __version__,
+            "store": svc.store.dialect,
+            "events_written": svc.writer.health.events,
+        }
+    )
 
 
-@router.get("/healthz", summary="Health (contract 002)",
-            responses={503: {"description": "The store does not answer or cannot write."}})
+@router.get(
+    "/healthz",
+    summary="Health (contract 002)",
+    responses={503: {"description": "The store does not answer or cannot write."}},
+)
 async def healthz(request: Request) -> JSONResponse:
     problem = await _store_problem(request)
     if problem is not None:

@@ -32,22 +32,28 @@ _OPENAPI_BODY: dict[str, Any] = {
         "required": True,
         "content": {
             "application/json": {
-                "schema": {"oneOf": [{"type": "object"}, {"type": "array",
-                                                          "items": {"type": "object"}}]},
+                "schema": {
+                    "oneOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}]
+                },
                 "examples": {
                     "one": {"summary": "One event", "value": _EXAMPLE_EVENT},
-                    "many": {"summary": "A batch", "value": [_EXAMPLE_EVENT,
-                                                             {**_EXAMPLE_EVENT, "name": "Signup"}]},
+                    "many": {
+                        "summary": "A batch",
+                        "value": [_EXAMPLE_EVENT, {**_EXAMPLE_EVENT, "name": "Signup"}],
+                    },
                 },
             },
-            "application/x-ndjson": {"schema": {"type": "string"},
-                                     "example": '{"name":"pageview","url":"/a"}\n'
-                                                '{"name":"Signup"}\n'},
+            "application/x-ndjson": {
+                "schema": {"type": "string"},
+                "example": '{"name":"pageview","url":"/a"}\n{"name":"Signup"}\n',
+            },
         },
     },
     "responses": {
-        "202": {"description": "Every event is durably stored.",
-                "content": {"application/json": {"example": {"accepted": 2, "duplicates": 0}}}},
+        "202": {
+            "description": "Every event is durably stored.",
+            "content": {"application/json": {"example": {"accepted": 2, "duplicates": 0}}},
+        },
         "400": {"description": "Malformed body."},
         "413": {"description": "More than 10,000 events or 5 MiB."},
         "422": {"description": "Invalid events; `errors` names the index and field of each."},

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Query as Param, Request
+from fastapi import APIRouter, Request
+from fastapi import Query as Param
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
@@ -18,16 +19,29 @@ router = APIRouter(tags=["footfall query"])
 
 _RESPONSE_EXAMPLE = {
     "results": [{"dimensions": ["2025-01-06", "/a"], "metrics": [12, 30]}],
-    "meta": {"app": "site", "date_range": ["2024-12-31T00:00:00Z", None],
-             "metrics": ["visitors", "pageviews"], "dimensions": ["time:day", "event:page"],
-             "limit": 100, "offset": 0, "rows": 1},
+    "meta": {
+        "app": "site",
+        "date_range": ["2024-12-31T00:00:00Z", None],
+        "metrics": ["visitors", "pageviews"],
+        "dimensions": ["time:day", "event:page"],
+        "limit": 100,
+        "offset": 0,
+        "rows": 1,
+    },
 }
 
 
-@router.post("/api/v1/query", summary="Run a statistics query",
-             responses={200: {"content": {"application/json": {"example": _RESPONSE_EXAMPLE}}},
-                        400: {"description": "Unknown metric, dimension, filter op or bad "
-                                             "date range; the message names it."}})
+@router.post(
+    "/api/v1/query",
+    summary="Run a statistics query",
+    responses={
+        200: {"content": {"application/json": {"example": _RESPONSE_EXAMPLE}}},
+        400: {
+            "description": "Unknown metric, dimension, filter op or bad "
+            "date range; the message names it."
+        },
+    },
+)
 async def post_query(request: Request, query: Query) -> dict[str, Any]:
     return await run_in_threadpool(run_query, services(request).store, query)
 
@@ -38,9 +52,12 @@ def _split(values: list[str] | None) -> list[str] | None:
     return [part for value in values for part in value.split(",") if part]
 
 
-@router.get("/api/v1/query", summary="Run a statistics query given as query parameters",
-            description="`metrics` and `dimensions` are comma-separated or repeated; "
-            "`filters` and `order_by` are JSON; `date_range` is a preset or `from,to`.")
+@router.get(
+    "/api/v1/query",
+    summary="Run a statistics query given as query parameters",
+    description="`metrics` and `dimensions` are comma-separated or repeated; "
+    "`filters` and `order_by` are JSON; `date_range` is a preset or `from,to`.",
+)
 async def get_query(
     request: Request,
     app: str = "default",
@@ -52,9 +69,12 @@ async def get_query(
     limit: int = 100,
     offset: int = 0,
 ) -> dict[str, Any]:
-    raw: dict[str, Any] = {"app": app, "limit": limit, "offset": offset,
-                           "date_range": date_range.split(",") if "," in date_range
-                           else date_range}
+    raw: dict[str, Any] = {
+        "app": app,
+        "limit": limit,
+        "offset": offset,
+        "date_range": date_range.split(",") if "," in date_range else date_range,
+    }
     if (metric_list := _split(metrics)) is not None:
         raw["metrics"] = metric_list
     if (dimension_list := _split(dimensions)) is not None:

@@ -44,4 +44,3 @@ class Sessionizer:
 
     def __len__(self) -> int:
         return len(self._open)
-

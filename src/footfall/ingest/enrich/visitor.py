@@ -8,6 +8,7 @@ user agent again. Raw IPs never need to be stored for this.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -66,10 +67,9 @@ class DailySalts:
                     d: s for d, s in self._salts.items() if dt.date.fromisoformat(d) >= cutoff
                 }
                 self._salts[key] = secrets.token_bytes(16)
-                try:
+                # A read-only data dir must not stop ingest; the writer reports it.
+                with contextlib.suppress(OSError):
                     self._save()
-                except OSError:
-                    pass  # a read-only data dir must not stop ingest; the writer reports it
             return self._salts[key]
 
 

@@ -1,0 +1,31 @@
+.PHONY: install dev test lint format typecheck bench bench-full serve clean
+
+install:            ## install footfall
+	pip install .
+
+dev:                ## install footfall editable with the development tools
+	pip install -e '.[dev]'
+
+test: dev           ## the whole suite (lint and type checks included), as CI runs it
+	python -m pytest
+
+lint:               ## ruff lint + format check, mypy
+	ruff check src tests bench
+	ruff format --check src tests bench
+	mypy
+
+format:             ## apply ruff's formatting and safe fixes
+	ruff format src tests bench
+	ruff check --fix src tests bench
+
+bench:              ## quick benchmark (~2 min): writes bench/RESULTS.md
+	python -m bench.run --events 1000000
+
+bench-full:         ## full benchmark on 10 M events
+	python -m bench.run --events 10000000
+
+serve:              ## run the server on the embedded store
+	footfall serve
+
+clean:
+	rm -rf build dist .mypy_cache .ruff_cache .pytest_cache src/*.egg-info
