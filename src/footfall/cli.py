@@ -10,6 +10,7 @@ import click
 from pydantic import ValidationError
 
 from footfall import __version__
+from footfall.cli_token import token
 from footfall.settings import Settings
 
 
@@ -106,3 +107,6 @@ def serve(
     if not server.started:
         # Start-up failed (the store could not open…): uvicorn already logged why.
         sys.exit(1)
+
+
+main.add_command(token)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -39,6 +39,18 @@ class Settings(BaseSettings):
         "is believed. Empty: the TCP peer is the client.",
     )
     store_ip: bool = Field(False, description="Keep raw client IPs in the event table.")
+    jwt_secret: str = Field(
+        "",
+        validation_alias=AliasChoices("FOOTFALL_JWT_SECRET", "JWT_SECRET_KEY", "jwt_secret"),
+        description="HS256 secrets for contract 004, comma-separated for rotation "
+        "(JWT_SECRET_KEY is honoured too). Empty: one is generated in the data dir.",
+    )
+    jwt_public_key: str = Field(
+        "", description="RS256/ES256 public key (PEM text or a path) accepted for JWTs."
+    )
+    default_pages: str = Field(
+        "", description="Comma-separated default page list of contract 002's GET /api/events/."
+    )
     log_level: str = Field("info", description="uvicorn log level.")
 
     @field_validator("store")
