@@ -12,6 +12,7 @@ import datetime as dt
 from pathlib import Path
 
 from footfall.ingest.enrich.sessionize import Sessionizer
+from footfall.ingest.enrich.ua import parse_user_agent
 from footfall.ingest.enrich.visitor import DailySalts, anonymous_visitor_id, known_visitor_id
 from footfall.ingest.urls import referrer_domain, split_url
 from footfall.model import Event
@@ -42,6 +43,10 @@ class Enricher:
                 event.source = event.source or event.utm_source or event.referrer_domain
         elif event.source is None and event.utm_source is not None:
             event.source = event.utm_source
+        if user_agent and event.browser is None and event.os is None and event.device is None:
+            info = parse_user_agent(user_agent)
+            event.browser, event.browser_version = info.browser, info.browser_version
+            event.os, event.os_version, event.device = info.os, info.os_version, info.device
         if event.visitor_id == 0:
             event.visitor_id = self.visitor_of(event, ip=ip, user_agent=user_agent)
         if event.session_id is None:
