@@ -28,6 +28,9 @@ from footfall.storage.base import Store, StoreUnavailable
 log = logging.getLogger(__name__)
 
 Seqs = list[int | None]
+# Called on the writer thread after each successful commit, before any request
+# of the batch is woken: (events of the batch, their seqs).
+CommitObserver = Callable[[Sequence[Event], Seqs], None]
 
 
 @dataclass(slots=True)
@@ -62,6 +65,7 @@ class Writer:
         self._thread: threading.Thread | None = None
         self._next_seq = 1
         self._accepting = False
+        self.observers: list[CommitObserver] = []
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -168,6 +172,11 @@ class Writer:
         health.batches += 1
         health.events += stored
         health.last_batch_events = size
+        for observe in self.observers:
+            try:
+                observe(events, seqs)
+            except Exception:  # an observer must never turn a durable write into an error
+                log.exception("commit observer failed")
         offset = 0
         for pending in batch:
             count = len(pending.events)

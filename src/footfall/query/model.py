@@ -18,11 +18,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from footfall.query.errors import QueryError
 from footfall.query.daterange import DateRange, resolve_date_range
 from footfall.query.registry import (
+    BUCKET_PREFIX,
     DIMENSIONS,
     METRICS,
     PROP_PREFIX,
     Dimension,
     Metric,
+    bucket_dimension,
     prop_dimension,
 )
 
@@ -102,6 +104,8 @@ class ResolvedQuery:
 def lookup_dimension(name: str) -> Dimension:
     if name.startswith(PROP_PREFIX):
         return prop_dimension(name)
+    if name.startswith(BUCKET_PREFIX):
+        return bucket_dimension(name)
     try:
         return DIMENSIONS[name]
     except KeyError:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from footfall.intervals import Interval, IntervalError, parse_interval
 from footfall.query.errors import QueryError
 
 
@@ -36,6 +37,10 @@ class Dialect(Protocol):
     def matches(self, expr: str) -> str:
         """Condition: `expr` matches the regular expression bound as the next parameter."""
         ...
+    def interval_bucket(self, months: bool, column: str) -> str:
+        """Start of the fixed-width bucket of `column`; the width (a number of months, or
+        of microseconds) is bound as the next parameter. Buckets align as TimescaleDB's."""
+        ...
 
 
 MetricLevel = Literal["event", "session"]
@@ -55,6 +60,7 @@ class Metric:
     sql: Callable[[Dialect], str]
     description: str
     decimals: int | None = None  # None: an integer count
+    timestamp: bool = False  # the value is a point in time, returned as ISO-8601 Z
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,10 +70,11 @@ class Dimension:
     column: str | None = None  # a plain event column
     time_unit: str | None = None  # time:<unit>
     prop_key: str | None = None  # event:props:<key>
+    bucket: Interval | None = None  # time:bucket:<interval>
 
     @property
     def is_time(self) -> bool:
-        return self.time_unit is not None
+        return self.time_unit is not None or self.bucket is not None
 
 
 _METRICS: tuple[Metric, ...] = (
@@ -88,11 +95,20 @@ _METRICS: tuple[Metric, ...] = (
            "Mean visit length in seconds, first to last event.", decimals=2),
     Metric("views_per_visit", "session", lambda d: "avg(pageviews)",
            "Mean pageviews per visit.", decimals=2),
+    Metric("users", "event", lambda d: d.count_distinct("user_id"),
+           "Distinct user ids sent by clients (events without one are not a user)."),
+    Metric("event_names", "event", lambda d: d.count_distinct("name"),
+           "Distinct event names."),
+    Metric("total_duration", "event", lambda d: "sum(duration)",
+           "Sum of the events' own `duration` field, in seconds.", decimals=2),
+    Metric("last_seen", "event", lambda d: "max(ts)",
+           "Time of the latest event (ISO-8601, UTC).", timestamp=True),
 )
 METRICS: dict[str, Metric] = {metric.name: metric for metric in _METRICS}
 
 TIME_UNITS = ("minute", "hour", "day", "week", "month")
 PROP_PREFIX = "event:props:"
+BUCKET_PREFIX = "time:bucket:"
 PROP_KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.$:-]{0,99}$")
 
 _COLUMN_DIMENSIONS: tuple[tuple[str, str, str], ...] = (
@@ -114,6 +130,16 @@ _COLUMN_DIMENSIONS: tuple[tuple[str, str, str], ...] = (
     ("visit:device", "device", "desktop, mobile, tablet or bot."),
     ("visit:country", "country", "ISO country code (needs a GeoIP database)."),
     ("user_id", "user_id", "The user id a client sent."),
+    (
+        "visit:os_family",
+        # Contract 002's six operating-system classes.
+        "CASE WHEN os IS NULL THEN 'Other' WHEN os = 'Windows' THEN 'Windows' "
+        "WHEN os = 'Mac OS X' OR os = 'macOS' THEN 'MacOS' WHEN os = 'iOS' OR os = 'iPadOS' "
+        "THEN 'iOS' WHEN os = 'Android' THEN 'Android' WHEN os IN ('Linux', 'Ubuntu', "
+        "'Fedora', 'Debian', 'Arch Linux', 'Linux Mint', 'Red Hat', 'SUSE', 'openSUSE', "
+        "'Gentoo', 'CentOS') THEN 'Linux' ELSE 'Other' END",
+        "Operating system class: Windows, MacOS, iOS, Android, Linux or Other.",
+    ),
 )
 
 DIMENSIONS: dict[str, Dimension] = {
@@ -132,3 +158,12 @@ def prop_dimension(name: str) -> Dimension:
             f"invalid property key {key!r}: use letters, digits and _ . $ : - (at most 100)"
         )
     return Dimension(name, f"Custom property {key}.", prop_key=key)
+
+
+def bucket_dimension(name: str) -> Dimension:
+    """`time:bucket:<interval>`, e.g. `time:bucket:15 minutes` or `time:bucket:01:00:00`."""
+    try:
+        interval = parse_interval(name.removeprefix(BUCKET_PREFIX))
+    except IntervalError as exc:
+        raise QueryError(f"invalid dimension {name!r}: {exc}") from None
+    return Dimension(name, "Start of a fixed-width time bucket (UTC).", bucket=interval)

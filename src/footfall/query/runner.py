@@ -35,6 +35,8 @@ def format_dimension(dimension: Dimension, value: Any) -> Any:
 
 
 def format_metric(metric: Metric, value: Any) -> Any:
+    if metric.timestamp:
+        return format_utc(value) if isinstance(value, dt.datetime) else None
     if value is None:
         return None if metric.decimals is not None else 0
     if metric.decimals is None:

@@ -32,3 +32,10 @@ class DuckDBDialect:
 
     def matches(self, expr: str) -> str:
         return f"regexp_matches({expr}, ?)"
+
+    def interval_bucket(self, months: bool, column: str) -> str:
+        # DuckDB's time_bucket uses TimescaleDB's origins (2000-01-03 for fixed
+        # widths, so weeks start on Monday; 2000-01-01 for months).
+        if months:
+            return f"time_bucket(to_months(CAST(? AS INTEGER)), {column})"
+        return f"time_bucket(to_microseconds(CAST(? AS BIGINT)), {column})"

@@ -55,6 +55,10 @@ class CompiledQuery:
 def dimension_sql(dialect: Dialect, dimension: Dimension) -> Sql:
     if dimension.time_unit is not None:
         return Sql().add(dialect.time_bucket(dimension.time_unit, "ts"))
+    if dimension.bucket is not None:
+        months = dimension.bucket.months
+        width = months or dimension.bucket.microseconds
+        return Sql().add(dialect.interval_bucket(bool(months), "ts"), width)
     if dimension.prop_key is not None:
         return Sql().add(dialect.json_string("props"), dialect.prop_key_param(dimension.prop_key))
     assert dimension.column is not None
@@ -104,7 +108,7 @@ def compile_query(dialect: Dialect, query: ResolvedQuery, table: str = "events")
     sql = Sql().add("WITH base AS (SELECT ")
     for i, dimension in enumerate(query.dimensions):
         sql.extend(dimension_sql(dialect, dimension)).add(f" AS d{i}, ")
-    sql.add(f"name, visitor_id, session_id, ts, duration, interactive FROM {table} WHERE ")
+    sql.add(f"name, user_id, visitor_id, session_id, ts, duration, interactive FROM {table} WHERE ")
     sql.extend(_range_where(query))
     for flt in query.filters:
         sql.add(" AND ").extend(filter_sql(dialect, flt))
