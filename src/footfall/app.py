@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from footfall import __version__
 from footfall.services import Services
 from footfall.settings import Settings
-from footfall.web import health, ingest_api, query_api, sessions
+from footfall.web import events, health, ingest_api, query_api, sessions, visits
 from footfall.web.errors import install_error_handlers
 
 
@@ -37,5 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(ingest_api.router)
     app.include_router(query_api.router)
+    app.include_router(visits.router)
+    app.include_router(events.router)
     app.include_router(sessions.router)
     return app

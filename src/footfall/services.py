@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from footfall.counters import PageviewCounter
 from footfall.ingest.enrich.pipeline import Enricher
 from footfall.settings import Settings
 from footfall.storage.base import Store
@@ -25,6 +26,7 @@ class Services:
     store: Store
     writer: Writer
     enricher: Enricher
+    pageviews: PageviewCounter
     started_at: float = field(default_factory=time.time)
 
     @classmethod
@@ -35,8 +37,11 @@ class Services:
             max_batch=settings.writer_max_batch,
             linger=settings.writer_linger_ms / 1000,
         )
+        pageviews = PageviewCounter(store)
+        writer.observers.append(pageviews.observe)
         writer.start()
-        return cls(settings, store, writer, Enricher(settings.data_dir, store_ip=settings.store_ip))
+        enricher = Enricher(settings.data_dir, store_ip=settings.store_ip)
+        return cls(settings, store, writer, enricher, pageviews)
 
     def stop(self) -> None:
         """Drain the writer (every queued event is committed), then close the store."""
