@@ -11,7 +11,15 @@ from starlette.concurrency import run_in_threadpool
 from footfall import __version__
 from footfall.services import Services
 from footfall.settings import Settings
-from footfall.web import events, health, ingest_api, query_api, sessions, visits
+from footfall.web import (
+    events,
+    health,
+    ingest_api,
+    query_api,
+    sessions,
+    timescale_events,
+    visits,
+)
 from footfall.web.errors import install_error_handlers
 
 
@@ -39,5 +47,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(query_api.router)
     app.include_router(visits.router)
     app.include_router(events.router)
+    app.include_router(timescale_events.router)
     app.include_router(sessions.router)
     return app
