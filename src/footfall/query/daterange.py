@@ -47,7 +47,11 @@ def parse_instant(text: str, *, end_of_day: bool) -> dt.datetime:
 
 def resolve_date_range(spec: str | list[str], now: dt.datetime | None = None) -> DateRange:
     """Turn a preset or an explicit [from, to] into a DateRange (to is inclusive)."""
-    now = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(tzinfo=None)
+    now = now or dt.datetime.now(dt.UTC)
+    if now.tzinfo is not None:
+        # A naive `now` is already UTC, like every naive time footfall handles;
+        # astimezone() would read it as the machine's local time.
+        now = now.astimezone(dt.UTC).replace(tzinfo=None)
     # Presets run up to "now" and beyond: events of clients whose clocks run a
     # little fast (accepted within a bounded skew) must not vanish from "today".
     end = None
@@ -72,10 +76,12 @@ def resolve_date_range(spec: str | list[str], now: dt.datetime | None = None) ->
         return DateRange(midnight.replace(day=1), end)
     if spec == "12mo":
         first = midnight.replace(day=1)
-        year, month = (first.year, first.month - 11) if first.month > 11 else (
-            first.year - 1, first.month + 1)
+        year, month = (
+            (first.year, first.month - 11)
+            if first.month > 11
+            else (first.year - 1, first.month + 1)
+        )
         return DateRange(first.replace(year=year, month=month), end)
     if spec == "all":
         return DateRange(None, None)
-    raise ValueError(f"unknown date_range {spec!r}; use one of {', '.join(PRESETS)} "
-                     "or [from, to]")
+    raise ValueError(f"unknown date_range {spec!r}; use one of {', '.join(PRESETS)} or [from, to]")

@@ -28,15 +28,27 @@ class Dialect(Protocol):
     def json_string(self, column: str) -> str:
         """Expression reading one string-valued key (bound as the next parameter)."""
         ...
+
     def prop_key_param(self, key: str) -> str:
         """The value to bind for `json_string`'s key parameter."""
         ...
+
     def contains(self, expr: str, case_sensitive: bool) -> str:
         """Condition: `expr` contains the next bound parameter."""
         ...
+
     def matches(self, expr: str) -> str:
         """Condition: `expr` matches the regular expression bound as the next parameter."""
         ...
+
+    def regex_error(self, pattern: str) -> str | None:
+        """Why the store's regex engine (RE2 for DuckDB and ClickHouse) refuses `pattern`."""
+        ...
+
+    def first_value(self, column: str) -> str:
+        """Window aggregate: `column` of the window's first row, even when that is NULL."""
+        ...
+
     def interval_bucket(self, months: bool, column: str) -> str:
         """Start of the fixed-width bucket of `column`; the width (a number of months, or
         of microseconds) is bound as the next parameter. Buckets align as TimescaleDB's."""
@@ -70,6 +82,9 @@ class Dimension:
     column: str | None = None  # a plain event column
     time_unit: str | None = None  # time:<unit>
     prop_key: str | None = None  # event:props:<key>
+    # visit:<…>: the value of the visit's first event in the date range (its entry),
+    # so every event of a visit from Google counts under source Google.
+    visit: bool = False
     bucket: Interval | None = None  # time:bucket:<interval>
 
     @property
@@ -79,30 +94,70 @@ class Dimension:
 
 _METRICS: tuple[Metric, ...] = (
     Metric("events", "event", lambda d: "count(*)", "Events of any name."),
-    Metric("pageviews", "event", lambda d: d.count_if("name = 'pageview'"),
-           "Events named pageview."),
-    Metric("visitors", "event", lambda d: d.count_distinct("visitor_id"),
-           "Unique visitors (cookieless daily id, or the user id when a client sends one)."),
-    Metric("visits", "event", lambda d: d.count_distinct("session_id"),
-           "Visits (sessions): 30 minutes of inactivity end one."),
-    Metric("avg_duration", "event", lambda d: "avg(duration)",
-           "Mean of the events' own `duration` field, in seconds (null when none has one).",
-           decimals=2),
-    Metric("bounce_rate", "session",
-           lambda d: "100.0 * avg(CASE WHEN interactions <= 1 THEN 1 ELSE 0 END)",
-           "Percent of visits with at most one interactive event.", decimals=2),
-    Metric("visit_duration", "session", lambda d: "avg(seconds)",
-           "Mean visit length in seconds, first to last event.", decimals=2),
-    Metric("views_per_visit", "session", lambda d: "avg(pageviews)",
-           "Mean pageviews per visit.", decimals=2),
-    Metric("users", "event", lambda d: d.count_distinct("user_id"),
-           "Distinct user ids sent by clients (events without one are not a user)."),
-    Metric("event_names", "event", lambda d: d.count_distinct("name"),
-           "Distinct event names."),
-    Metric("total_duration", "event", lambda d: "sum(duration)",
-           "Sum of the events' own `duration` field, in seconds.", decimals=2),
-    Metric("last_seen", "event", lambda d: "max(ts)",
-           "Time of the latest event (ISO-8601, UTC).", timestamp=True),
+    Metric(
+        "pageviews", "event", lambda d: d.count_if("name = 'pageview'"), "Events named pageview."
+    ),
+    Metric(
+        "visitors",
+        "event",
+        lambda d: d.count_distinct("visitor_id"),
+        "Unique visitors (cookieless daily id, or the user id when a client sends one).",
+    ),
+    Metric(
+        "visits",
+        "event",
+        lambda d: d.count_distinct("session_id"),
+        "Visits (sessions): 30 minutes of inactivity end one.",
+    ),
+    Metric(
+        "avg_duration",
+        "event",
+        lambda d: "avg(duration)",
+        "Mean of the events' own `duration` field, in seconds (null when none has one).",
+        decimals=2,
+    ),
+    Metric(
+        "bounce_rate",
+        "session",
+        lambda d: "100.0 * avg(CASE WHEN interactions <= 1 THEN 1 ELSE 0 END)",
+        "Percent of visits with at most one interactive event.",
+        decimals=2,
+    ),
+    Metric(
+        "visit_duration",
+        "session",
+        lambda d: "avg(seconds)",
+        "Mean visit length in seconds, first to last event.",
+        decimals=2,
+    ),
+    Metric(
+        "views_per_visit",
+        "session",
+        lambda d: "avg(pageviews)",
+        "Mean pageviews per visit.",
+        decimals=2,
+    ),
+    Metric(
+        "users",
+        "event",
+        lambda d: d.count_distinct("user_id"),
+        "Distinct user ids sent by clients (events without one are not a user).",
+    ),
+    Metric("event_names", "event", lambda d: d.count_distinct("name"), "Distinct event names."),
+    Metric(
+        "total_duration",
+        "event",
+        lambda d: "sum(duration)",
+        "Sum of the events' own `duration` field, in seconds.",
+        decimals=2,
+    ),
+    Metric(
+        "last_seen",
+        "event",
+        lambda d: "max(ts)",
+        "Time of the latest event (ISO-8601, UTC).",
+        timestamp=True,
+    ),
 )
 METRICS: dict[str, Metric] = {metric.name: metric for metric in _METRICS}
 
@@ -116,8 +171,11 @@ _COLUMN_DIMENSIONS: tuple[tuple[str, str, str], ...] = (
     ("event:page", "path", "Page path."),
     ("event:hostname", "hostname", "Host name of the page, without www."),
     ("visit:referrer_domain", "referrer_domain", "Domain of the external referrer."),
-    ("visit:source", "source", "Where the visit came from: a named source, UTM source or "
-     "referrer domain."),
+    (
+        "visit:source",
+        "source",
+        "Where the visit came from: a named source, UTM source or referrer domain.",
+    ),
     ("visit:utm_source", "utm_source", "utm_source of the landing URL."),
     ("visit:utm_medium", "utm_medium", "utm_medium of the landing URL."),
     ("visit:utm_campaign", "utm_campaign", "utm_campaign of the landing URL."),
@@ -142,11 +200,33 @@ _COLUMN_DIMENSIONS: tuple[tuple[str, str, str], ...] = (
     ),
 )
 
+# Columns that describe a visit rather than one event: how it arrived (referrer, UTM)
+# and what it ran on. `visit:` dimensions read them from the visit's entry event.
+VISIT_COLUMNS: tuple[str, ...] = (
+    "referrer_domain",
+    "source",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+    "browser",
+    "browser_version",
+    "os",
+    "os_version",
+    "device",
+    "country",
+)
+
 DIMENSIONS: dict[str, Dimension] = {
-    **{f"time:{unit}": Dimension(f"time:{unit}", f"Start of the {unit} (UTC).", time_unit=unit)
-       for unit in TIME_UNITS},
-    **{name: Dimension(name, description, column=column)
-       for name, column, description in _COLUMN_DIMENSIONS},
+    **{
+        f"time:{unit}": Dimension(f"time:{unit}", f"Start of the {unit} (UTC).", time_unit=unit)
+        for unit in TIME_UNITS
+    },
+    **{
+        name: Dimension(name, description, column=column, visit=name.startswith("visit:"))
+        for name, column, description in _COLUMN_DIMENSIONS
+    },
 }
 
 

@@ -52,8 +52,7 @@ def execute(store: Store, compiled: CompiledQuery) -> list[dict[str, list[Any]]]
     results = []
     for row in rows:
         dims = [format_dimension(d, v) for d, v in zip(compiled.dimensions, row, strict=False)]
-        metrics = [format_metric(m, v)
-                   for m, v in zip(compiled.metrics, row[n_dims:], strict=True)]
+        metrics = [format_metric(m, v) for m, v in zip(compiled.metrics, row[n_dims:], strict=True)]
         results.append({"dimensions": dims, "metrics": metrics})
     return results
 

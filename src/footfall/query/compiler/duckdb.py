@@ -2,6 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+from functools import lru_cache
+
+import duckdb
+
+# A private in-memory database that compiles regular expressions with the
+# store's own engine (RE2), so a pattern it refuses is a 400, not a 500.
+_REGEX_CHECK = duckdb.connect(":memory:")
+_REGEX_LOCK = threading.Lock()
+
 
 class DuckDBDialect:
     name = "duckdb"
@@ -33,9 +43,26 @@ class DuckDBDialect:
     def matches(self, expr: str) -> str:
         return f"regexp_matches({expr}, ?)"
 
+    def regex_error(self, pattern: str) -> str | None:
+        return _regex_error(pattern)
+
+    def first_value(self, column: str) -> str:
+        # DuckDB's first_value respects NULLs unless told otherwise.
+        return f"first_value({column})"
+
     def interval_bucket(self, months: bool, column: str) -> str:
         # DuckDB's time_bucket uses TimescaleDB's origins (2000-01-03 for fixed
         # widths, so weeks start on Monday; 2000-01-01 for months).
         if months:
             return f"time_bucket(to_months(CAST(? AS INTEGER)), {column})"
         return f"time_bucket(to_microseconds(CAST(? AS BIGINT)), {column})"
+
+
+@lru_cache(maxsize=1024)
+def _regex_error(pattern: str) -> str | None:
+    with _REGEX_LOCK:
+        try:
+            _REGEX_CHECK.execute("SELECT regexp_matches('', ?)", [pattern]).fetchall()
+        except duckdb.Error as exc:
+            return str(exc).removeprefix("Invalid Input Error: ")
+    return None

@@ -2,6 +2,8 @@
 
 The shape is the same everywhere:
 
+    ranged     (only when a visit: dimension is used) the app's events in the
+               date range, visit columns replaced by those of the visit's entry
     base       the app's events in the date range that pass the filters,
                with each dimension projected as d0, d1, …
     grouped    event-level metrics per group
@@ -15,11 +17,14 @@ text; identifiers come only from the registries.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from footfall.model import EVENT_COLUMNS
+from footfall.query.errors import QueryError
 from footfall.query.model import Filter, ResolvedQuery
-from footfall.query.registry import Dialect, Dimension, Metric
+from footfall.query.registry import VISIT_COLUMNS, Dialect, Dimension, Metric
 
 
 @dataclass(slots=True)
@@ -69,10 +74,14 @@ def filter_sql(dialect: Dialect, flt: Filter) -> Sql:
     expr = dimension_sql(dialect, flt.dimension)
     out = Sql()
     if flt.op in ("is", "is_not"):
-        placeholders = ", ".join("?" for _ in flt.values)
+        if flt.case_sensitive:
+            compared, placeholders = expr, ", ".join("?" for _ in flt.values)
+        else:
+            compared = Sql().add("lower(").extend(expr).add(")")
+            placeholders = ", ".join("lower(?)" for _ in flt.values)
         if flt.op == "is":
-            return out.extend(expr).add(f" IN ({placeholders})", *flt.values)
-        out.add("(").extend(expr).add(" IS NULL OR ").extend(expr)
+            return out.extend(compared).add(f" IN ({placeholders})", *flt.values)
+        out.add("(").extend(expr).add(" IS NULL OR ").extend(compared)
         return out.add(f" NOT IN ({placeholders}))", *flt.values)
     negate = flt.op.endswith("_not")
     out.add("(")
@@ -81,76 +90,116 @@ def filter_sql(dialect: Dialect, flt: Filter) -> Sql:
     for i, value in enumerate(flt.values):
         if i:
             out.add(" OR ")
-        condition = (
-            dialect.contains(expr.text, flt.case_sensitive)
-            if flt.op.startswith("contains")
-            else dialect.matches(expr.text)
-        )
-        out.add(condition, *expr.params, value)
+        if flt.op.startswith("contains"):
+            out.add(dialect.contains(expr.text, flt.case_sensitive), *expr.params, value)
+        else:
+            # RE2 (DuckDB, ClickHouse) reads a leading (?i) as "ignore case".
+            pattern = value if flt.case_sensitive else f"(?i){value}"
+            out.add(dialect.matches(expr.text), *expr.params, pattern)
     out.add("))" if negate else ")")
     return out
 
 
-def _range_where(query: ResolvedQuery) -> Sql:
-    where = Sql().add("app = ?", query.app)
+def _select(columns: Iterable[str], rest: str) -> str:
+    """`SELECT columns rest`. Every piece is an identifier from the registries or a
+    dialect primitive, never text from a request: values are bound parameters."""
+    return "SELECT " + ", ".join(columns) + " " + rest
+
+
+def _range_where(query: ResolvedQuery, alias: str = "") -> Sql:
+    where = Sql().add(f"{alias}app = ?", query.app)
     if query.date_range.start is not None:
-        where.add(" AND ts >= ?", query.date_range.start)
+        where.add(f" AND {alias}ts >= ?", query.date_range.start)
     if query.date_range.end is not None:
-        where.add(" AND ts < ?", query.date_range.end)
+        where.add(f" AND {alias}ts < ?", query.date_range.end)
     return where
 
 
+def _uses_visit_columns(query: ResolvedQuery) -> bool:
+    return any(d.visit for d in (*query.dimensions, *(f.dimension for f in query.filters)))
+
+
+def _ranged(dialect: Dialect, query: ResolvedQuery, table: str) -> Sql:
+    """The app's events in the range, with each visit column replaced by the value of
+    the visit's entry (its first event in the range)."""
+    columns = [f"e.{c}" for c in EVENT_COLUMNS if c not in VISIT_COLUMNS]
+    columns += [
+        f"CASE WHEN e.session_id IS NULL THEN e.{c} "
+        f"ELSE {dialect.first_value(f'e.{c}')} OVER visit END AS {c}"
+        for c in VISIT_COLUMNS
+    ]
+    out = Sql().add(_select(columns, f"FROM {table} e WHERE "))
+    out.extend(_range_where(query, "e."))
+    return out.add(
+        " WINDOW visit AS (PARTITION BY e.session_id ORDER BY e.ts, e.seq "
+        "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)"
+    )
+
+
 def compile_query(dialect: Dialect, query: ResolvedQuery, table: str = "events") -> CompiledQuery:
+    for index, flt in enumerate(query.filters):
+        if flt.op.startswith("matches"):
+            for pattern in flt.values:
+                if (error := dialect.regex_error(pattern)) is not None:
+                    raise QueryError(
+                        f"filter {index}: invalid regular expression {pattern!r}: {error}"
+                    )
     dims = [f"d{i}" for i in range(len(query.dimensions))]
     event_metrics = [m for m in query.metrics if m.level == "event"]
     session_metrics = [m for m in query.metrics if m.level == "session"]
 
-    sql = Sql().add("WITH base AS (SELECT ")
+    sql = Sql().add("WITH ")
+    if _uses_visit_columns(query):
+        sql.add("ranged AS (").extend(_ranged(dialect, query, table)).add("), ")
+        where = Sql().add("true")
+        source = "ranged"
+    else:
+        where, source = _range_where(query), table
+    for flt in query.filters:
+        where.add(" AND ").extend(filter_sql(dialect, flt))
+    sql.add("base AS (SELECT ")
     for i, dimension in enumerate(query.dimensions):
         sql.extend(dimension_sql(dialect, dimension)).add(f" AS d{i}, ")
-    sql.add(f"name, user_id, visitor_id, session_id, ts, duration, interactive FROM {table} WHERE ")
-    sql.extend(_range_where(query))
-    for flt in query.filters:
-        sql.add(" AND ").extend(filter_sql(dialect, flt))
-    sql.add(")")
+    sql.add("name, user_id, visitor_id, session_id, ts, duration, interactive")
+    sql.add(f" FROM {source} WHERE ").extend(where).add(")")
 
     group_by = f" GROUP BY {', '.join(dims)}" if dims else ""
     # count(*) keeps `grouped` an aggregate (one row without dimensions) whatever is asked.
     selected = [*dims, "count(*) AS n", *(f"{m.sql(dialect)} AS m_{m.name}" for m in event_metrics)]
-    sql.add(f", grouped AS (SELECT {', '.join(selected)} FROM base{group_by})")
+    sql.add(f", grouped AS ({_select(selected, f'FROM base{group_by}')})")
 
     if session_metrics:
-        touched_cols = ", ".join([*dims, "session_id"])
-        sql.add(f", touched AS (SELECT DISTINCT {touched_cols} FROM base "
-                "WHERE session_id IS NOT NULL)")
+        touched = _select([*dims, "session_id"], "FROM base WHERE session_id IS NOT NULL")
+        sql.add(f", touched AS ({touched.replace('SELECT ', 'SELECT DISTINCT ', 1)})")
         pageviews = dialect.count_if("name = 'pageview'")
-        visit_columns = (
-            f"session_id, {dialect.count_if('interactive')} AS interactions, "
-            f"{pageviews} AS pageviews, "
-            f"{dialect.seconds_between('min(ts)', 'max(ts)')} AS seconds"
-        )
+        visit_columns = [
+            "session_id",
+            f"{dialect.count_if('interactive')} AS interactions",
+            f"{pageviews} AS pageviews",
+            f"{dialect.seconds_between('min(ts)', 'max(ts)')} AS seconds",
+        ]
         if query.filters:
             # A visit counts whole: its events outside the filter still shape its
             # duration and bounce, as in Plausible.
-            sql.add(f", visits AS (SELECT {visit_columns} FROM {table} WHERE ")
+            sql.add(f", visits AS ({_select(visit_columns, f'FROM {table} WHERE ')}")
             sql.extend(_range_where(query))
             sql.add(" AND session_id IN (SELECT session_id FROM touched) GROUP BY session_id)")
         else:
-            sql.add(f", visits AS (SELECT {visit_columns} FROM base "
-                    "WHERE session_id IS NOT NULL GROUP BY session_id)")
+            rest = "FROM base WHERE session_id IS NOT NULL GROUP BY session_id"
+            sql.add(f", visits AS ({_select(visit_columns, rest)})")
         session_selected = [
             *(f"t.{d} AS {d}" for d in dims),
             *(f"{m.sql(dialect)} AS m_{m.name}" for m in session_metrics),
         ]
         session_group = f" GROUP BY {', '.join(f't.{d}' for d in dims)}" if dims else ""
-        sql.add(f", per_group AS (SELECT {', '.join(session_selected)} FROM touched t "
-                f"JOIN visits v ON t.session_id = v.session_id{session_group})")
+        rest = f"FROM touched t JOIN visits v ON t.session_id = v.session_id{session_group}"
+        sql.add(f", per_group AS ({_select(session_selected, rest)})")
 
     outputs = [f"g.{d}" for d in dims]
     for metric in query.metrics:
-        source = "p" if metric.level == "session" else "g"
-        outputs.append(f"{source}.m_{metric.name}")
-    sql.add(f" SELECT {', '.join(outputs)} FROM grouped g")
+        alias = "p" if metric.level == "session" else "g"
+        outputs.append(f"{alias}.m_{metric.name}")
+    sql.add(" " + _select(outputs, "FROM grouped g"))
     if session_metrics:
         join = " AND ".join(f"g.{d} IS NOT DISTINCT FROM p.{d}" for d in dims) or "true"
         sql.add(f" LEFT JOIN per_group p ON {join}")
@@ -161,12 +210,13 @@ def compile_query(dialect: Dialect, query: ResolvedQuery, table: str = "events")
 
 def _order_clause(query: ResolvedQuery, dims: list[str]) -> str:
     by_name = {d.name: f"g.{col}" for d, col in zip(query.dimensions, dims, strict=True)}
-    by_name.update({
-        m.name: f"{'p' if m.level == 'session' else 'g'}.m_{m.name}" for m in query.metrics
-    })
-    terms = [f"{by_name[name]} {direction.upper()} NULLS LAST"
-             for name, direction in query.order_by]
+    by_name.update(
+        {m.name: f"{'p' if m.level == 'session' else 'g'}.m_{m.name}" for m in query.metrics}
+    )
+    terms = [
+        f"{by_name[name]} {direction.upper()} NULLS LAST" for name, direction in query.order_by
+    ]
     # Ties broken by every dimension, so pages of a paginated answer never overlap.
-    terms += [f"g.{col} ASC NULLS LAST" for col in dims if f"g.{col}" not in
-              {by_name[name] for name, _ in query.order_by}]
+    ordered = {by_name[name] for name, _ in query.order_by}
+    terms += [f"g.{col} ASC NULLS LAST" for col in dims if f"g.{col}" not in ordered]
     return ", ".join(terms) or "1"
