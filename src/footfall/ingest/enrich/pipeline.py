@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from footfall.ingest.enrich.sessionize import Sessionizer
+from footfall.ingest.enrich.sessionize import Sessionizer, VisitOrigins
 from footfall.ingest.enrich.ua import parse_user_agent
 from footfall.ingest.enrich.visitor import DailySalts, anonymous_visitor_id, known_visitor_id
 from footfall.ingest.urls import referrer_domain, split_url
@@ -22,6 +22,7 @@ class Enricher:
     def __init__(self, data_dir: Path | None, *, store_ip: bool = False) -> None:
         self.salts = DailySalts(data_dir / "salts.json" if data_dir else None)
         self.sessions = Sessionizer()
+        self.origins = VisitOrigins()
         self.store_ip = store_ip
 
     def enrich(self, event: Event, *, ip: str | None, user_agent: str | None) -> Event:
@@ -51,6 +52,7 @@ class Enricher:
             event.visitor_id = self.visitor_of(event, ip=ip, user_agent=user_agent)
         if event.session_id is None:
             event.session_id = self.sessions.session_for(event.app, event.visitor_id, event.ts)
+        self.origins.carry(event)
         if self.store_ip and event.ip is None:
             event.ip = ip
         return event

@@ -6,7 +6,7 @@ visitors seen just before it, which is the same as a short pause.
 
 from __future__ import annotations
 
-from footfall.model import new_event_id
+from footfall.model import Event, new_event_id
 
 VISIT_TIMEOUT_US = 30 * 60 * 1_000_000
 
@@ -44,3 +44,48 @@ class Sessionizer:
 
     def __len__(self) -> int:
         return len(self._open)
+
+
+# Where a visit came from. Only its first event says so (later pageviews have
+# the site itself as referrer), so the visit remembers it for the others.
+VISIT_FIELDS = (
+    "referrer_domain",
+    "source",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+)
+
+
+class VisitOrigins:
+    """Stamps each event of a visit that has no origin of its own with the visit's origin."""
+
+    def __init__(self, timeout_us: int = VISIT_TIMEOUT_US, sweep_every: int = 50_000) -> None:
+        self.timeout_us = timeout_us
+        self._visits: dict[tuple[str, str], tuple[int, tuple[str | None, ...]]] = {}
+        self._sweep_every = sweep_every
+        self._since_sweep = 0
+        self._newest_ts = 0
+
+    def carry(self, event: Event) -> None:
+        if event.session_id is None:
+            return
+        key = (event.app, event.session_id)
+        own = tuple(getattr(event, name) for name in VISIT_FIELDS)
+        has_origin = any(value is not None for value in own)
+        known = self._visits.get(key)
+        if known is None or abs(event.ts - known[0]) > self.timeout_us:
+            self._visits[key] = (event.ts, own)
+        else:
+            if not has_origin:
+                for name, value in zip(VISIT_FIELDS, known[1], strict=True):
+                    setattr(event, name, value)
+            self._visits[key] = (max(event.ts, known[0]), known[1])
+        self._newest_ts = max(self._newest_ts, event.ts)
+        self._since_sweep += 1
+        if self._since_sweep >= self._sweep_every:
+            cutoff = self._newest_ts - self.timeout_us
+            self._visits = {k: v for k, v in self._visits.items() if v[0] >= cutoff}
+            self._since_sweep = 0
