@@ -247,7 +247,13 @@ def test_only_visit_metrics_still_count_groups() -> None:
 
 
 def test_visit_dimensions_use_the_entry_window_only_when_needed() -> None:
-    assert "WINDOW visit" not in compiled(metrics=["events"], dimensions=["event:page"]).sql
-    assert "WINDOW visit" in compiled(metrics=["events"], dimensions=["visit:os"]).sql
+    assert "entry AS (" not in compiled(metrics=["events"], dimensions=["event:page"]).sql
+    assert "entry AS (" in compiled(metrics=["events"], dimensions=["visit:os"]).sql
     filtered = compiled(metrics=["events"], filters=[["is", "visit:device", ["mobile"]]])
-    assert "WINDOW visit" in filtered.sql
+    assert "entry AS (" in filtered.sql
+
+
+def test_an_expression_dimension_reads_the_entry_of_its_columns() -> None:
+    sql = compiled(metrics=["events"], dimensions=["visit:os_family"]).sql
+    assert "arg_min_null(os, (ts, seq)) AS os" in sql
+    assert "arg_min_null(browser" not in sql  # only what the query reads

@@ -45,8 +45,8 @@ class Dialect(Protocol):
         """Why the store's regex engine (RE2 for DuckDB and ClickHouse) refuses `pattern`."""
         ...
 
-    def first_value(self, column: str) -> str:
-        """Window aggregate: `column` of the window's first row, even when that is NULL."""
+    def entry_value(self, column: str) -> str:
+        """Aggregate: `column` of the group's row with the least (ts, seq), even when NULL."""
         ...
 
     def interval_bucket(self, months: bool, column: str) -> str:

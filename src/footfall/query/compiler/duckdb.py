@@ -46,9 +46,9 @@ class DuckDBDialect:
     def regex_error(self, pattern: str) -> str | None:
         return _regex_error(pattern)
 
-    def first_value(self, column: str) -> str:
-        # DuckDB's first_value respects NULLs unless told otherwise.
-        return f"first_value({column})"
+    def entry_value(self, column: str) -> str:
+        # arg_min would skip rows whose value is NULL; a visit without a source has none.
+        return f"arg_min_null({column}, (ts, seq))"
 
     def interval_bucket(self, months: bool, column: str) -> str:
         # DuckDB's time_bucket uses TimescaleDB's origins (2000-01-03 for fixed

@@ -2,8 +2,9 @@
 
 The shape is the same everywhere:
 
-    ranged     (only when a visit: dimension is used) the app's events in the
-               date range, visit columns replaced by those of the visit's entry
+    entry      (only when a visit: dimension is used) per visit, the visit
+               columns of its entry: its first event in the date range
+    ranged     the app's events in the date range, visit columns from `entry`
     base       the app's events in the date range that pass the filters,
                with each dimension projected as d0, d1, …
     grouped    event-level metrics per group
@@ -17,6 +18,7 @@ text; identifiers come only from the registries.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +27,8 @@ from footfall.model import EVENT_COLUMNS
 from footfall.query.errors import QueryError
 from footfall.query.model import Filter, ResolvedQuery
 from footfall.query.registry import VISIT_COLUMNS, Dialect, Dimension, Metric
+
+_IDENTIFIER = re.compile(r"[a-z_]+")
 
 
 @dataclass(slots=True)
@@ -115,25 +119,29 @@ def _range_where(query: ResolvedQuery, alias: str = "") -> Sql:
     return where
 
 
-def _uses_visit_columns(query: ResolvedQuery) -> bool:
-    return any(d.visit for d in (*query.dimensions, *(f.dimension for f in query.filters)))
+def _visit_columns(query: ResolvedQuery) -> list[str]:
+    """The visit columns the query's visit: dimensions and filters read."""
+    used: set[str] = set()
+    for dimension in (*query.dimensions, *(f.dimension for f in query.filters)):
+        if dimension.visit and dimension.column is not None:
+            # A column, or an expression over columns (visit:os_family reads `os`).
+            used.update(set(_IDENTIFIER.findall(dimension.column)) & set(VISIT_COLUMNS))
+    return [c for c in VISIT_COLUMNS if c in used]
 
 
-def _ranged(dialect: Dialect, query: ResolvedQuery, table: str) -> Sql:
-    """The app's events in the range, with each visit column replaced by the value of
-    the visit's entry (its first event in the range)."""
-    columns = [f"e.{c}" for c in EVENT_COLUMNS if c not in VISIT_COLUMNS]
+def _ranged(dialect: Dialect, query: ResolvedQuery, table: str, visit_columns: list[str]) -> Sql:
+    """`entry` (one row per visit: its first event's visit columns) and `ranged` (the
+    app's events in the range, those columns replaced by the entry's)."""
+    entry = ["session_id", *(f"{dialect.entry_value(c)} AS {c}" for c in visit_columns)]
+    out = Sql().add("entry AS (").add(_select(entry, f"FROM {table} WHERE "))
+    out.extend(_range_where(query)).add(" AND session_id IS NOT NULL GROUP BY session_id), ")
+    columns = [f"e.{c}" for c in EVENT_COLUMNS if c not in visit_columns]
     columns += [
-        f"CASE WHEN e.session_id IS NULL THEN e.{c} "
-        f"ELSE {dialect.first_value(f'e.{c}')} OVER visit END AS {c}"
-        for c in VISIT_COLUMNS
+        f"CASE WHEN e.session_id IS NULL THEN e.{c} ELSE v.{c} END AS {c}" for c in visit_columns
     ]
-    out = Sql().add(_select(columns, f"FROM {table} e WHERE "))
-    out.extend(_range_where(query, "e."))
-    return out.add(
-        " WINDOW visit AS (PARTITION BY e.session_id ORDER BY e.ts, e.seq "
-        "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)"
-    )
+    rest = f"FROM {table} e LEFT JOIN entry v ON e.session_id = v.session_id WHERE "
+    out.add("ranged AS (").add(_select(columns, rest))
+    return out.extend(_range_where(query, "e.")).add(")")
 
 
 def compile_query(dialect: Dialect, query: ResolvedQuery, table: str = "events") -> CompiledQuery:
@@ -149,8 +157,8 @@ def compile_query(dialect: Dialect, query: ResolvedQuery, table: str = "events")
     session_metrics = [m for m in query.metrics if m.level == "session"]
 
     sql = Sql().add("WITH ")
-    if _uses_visit_columns(query):
-        sql.add("ranged AS (").extend(_ranged(dialect, query, table)).add("), ")
+    if visit_columns := _visit_columns(query):
+        sql.extend(_ranged(dialect, query, table, visit_columns)).add(", ")
         where = Sql().add("true")
         source = "ranged"
     else:
@@ -172,7 +180,7 @@ def compile_query(dialect: Dialect, query: ResolvedQuery, table: str = "events")
         touched = _select([*dims, "session_id"], "FROM base WHERE session_id IS NOT NULL")
         sql.add(f", touched AS ({touched.replace('SELECT ', 'SELECT DISTINCT ', 1)})")
         pageviews = dialect.count_if("name = 'pageview'")
-        visit_columns = [
+        per_visit = [
             "session_id",
             f"{dialect.count_if('interactive')} AS interactions",
             f"{pageviews} AS pageviews",
@@ -181,12 +189,12 @@ def compile_query(dialect: Dialect, query: ResolvedQuery, table: str = "events")
         if query.filters:
             # A visit counts whole: its events outside the filter still shape its
             # duration and bounce, as in Plausible.
-            sql.add(f", visits AS ({_select(visit_columns, f'FROM {table} WHERE ')}")
+            sql.add(f", visits AS ({_select(per_visit, f'FROM {table} WHERE ')}")
             sql.extend(_range_where(query))
             sql.add(" AND session_id IN (SELECT session_id FROM touched) GROUP BY session_id)")
         else:
             rest = "FROM base WHERE session_id IS NOT NULL GROUP BY session_id"
-            sql.add(f", visits AS ({_select(visit_columns, rest)})")
+            sql.add(f", visits AS ({_select(per_visit, rest)})")
         session_selected = [
             *(f"t.{d} AS {d}" for d in dims),
             *(f"{m.sql(dialect)} AS m_{m.name}" for m in session_metrics),
