@@ -38,7 +38,24 @@ class RawEvent:
 
 
 def _raw(row: tuple[Any, ...]) -> RawEvent:
-    return RawEvent(*row[:13], props=str(row[13]))
+    seq, id_, ts, name, user_id, session_id, path, url, referrer, ip, user_agent = row[:11]
+    duration, description, props = row[11:14]
+    return RawEvent(
+        seq=seq,
+        id=id_,
+        ts=ts,
+        name=name,
+        user_id=user_id,
+        session_id=session_id,
+        path=path,
+        url=url,
+        referrer=referrer,
+        ip=ip,
+        user_agent=user_agent,
+        duration=duration,
+        description=description,
+        props=str(props),
+    )
 
 
 def list_events(
