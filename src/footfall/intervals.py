@@ -17,8 +17,6 @@ ACCEPTED_FORMS = (
 )
 
 _UNIT_US = {
-    "microsecond": 1,
-    "millisecond": 1_000,
     "second": 1_000_000,
     "sec": 1_000_000,
     "minute": 60_000_000,
@@ -28,6 +26,9 @@ _UNIT_US = {
     "day": 86_400_000_000,
     "week": 7 * 86_400_000_000,
 }
+# A bucket longer than this is refused (DuckDB cannot bucket times before year 1).
+MAX_MONTHS = 100 * 12
+MAX_MICROSECONDS = 36_525 * 86_400_000_000  # 100 years of days
 _PAIR = re.compile(r"(\d+(?:\.\d+)?)\s*([a-z]+)")
 _CLOCK = re.compile(r"(\d{1,3}):([0-5]\d):([0-5]\d(?:\.\d+)?)")
 
@@ -57,17 +58,15 @@ def _unit(word: str) -> str:
 def parse_interval(text: str) -> Interval:
     """Parse `text`; raise IntervalError naming the value and the accepted forms."""
     normalized = text.strip().lower()
-    if not normalized:
+    if not normalized or len(normalized) > 100:
         raise IntervalError(f"invalid interval {text!r}: expected {ACCEPTED_FORMS}")
     months = 0
-    micros = 0
+    micros = 0.0
     rest = normalized
     clock = _CLOCK.search(rest)
     if clock is not None and clock.end() == len(rest):
         hours, minutes, seconds = clock.groups()
-        micros += (int(hours) * 3600 + int(minutes) * 60) * 1_000_000 + round(
-            float(seconds) * 1_000_000
-        )
+        micros += (int(hours) * 3600 + int(minutes) * 60 + float(seconds)) * 1_000_000
         rest = rest[: clock.start()]
     position = 0
     for match in _PAIR.finditer(rest):
@@ -82,11 +81,11 @@ def parse_interval(text: str) -> Interval:
             ) from None
         amount = float(match.group(1))
         if unit == "month":
-            if amount != int(amount):
+            if not amount.is_integer():
                 raise IntervalError(f"invalid interval {text!r}: months must be whole")
-            months += int(amount)
+            months += int(min(amount, MAX_MONTHS + 1))
         else:
-            micros += round(amount * _UNIT_US[unit])
+            micros += amount * _UNIT_US[unit]
         position = match.end()
     if rest[position:].strip():
         raise IntervalError(f"invalid interval {text!r}: expected {ACCEPTED_FORMS}")
@@ -94,6 +93,9 @@ def parse_interval(text: str) -> Interval:
         raise IntervalError(
             f"invalid interval {text!r}: a bucket is either whole months or a fixed length"
         )
-    if months <= 0 and micros <= 0:
+    if months > MAX_MONTHS or micros > MAX_MICROSECONDS:
+        raise IntervalError(f"invalid interval {text!r}: it must not be longer than 100 years")
+    whole = round(micros)
+    if months <= 0 and whole <= 0:
         raise IntervalError(f"invalid interval {text!r}: it must be longer than zero")
-    return Interval(months, micros)
+    return Interval(months, whole)

@@ -24,7 +24,9 @@ from footfall.web.deps import services
 
 router = APIRouter(tags=["003 events and statistics"])
 
-_EXAMPLE_METADATA = {"page": "/products", "duration": 45, "referrer": "google"}
+MAX_SKIP = 2**62
+
+_EXAMPLE_METADATA: dict[str, Any] = {"page": "/products", "duration": 45, "referrer": "google"}
 
 
 class EventIn(BaseModel):
@@ -140,7 +142,8 @@ async def get_events(
         list_events,
         services(request).store,
         app,
-        skip=skip,
+        # Past any store's row count, and within the BIGINT an OFFSET takes.
+        skip=min(skip, MAX_SKIP),
         limit=limit,
         user_id=user_id,
         name=event_type,

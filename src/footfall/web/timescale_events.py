@@ -102,7 +102,7 @@ class EventBucket(BaseModel):
     )
 
     bucket: str
-    page: str | None
+    page: str
     operating_system: str
     avg_duration: float | None
     count: int
@@ -218,6 +218,9 @@ async def aggregate_events(
             count=r["metrics"][0],
         )
         for r in rows
+        # Events without a page (a bare `/visit`, a 003 event) are on no page: 002's
+        # clients read `page` as a string.
+        if r["dimensions"][1] is not None
     ]
 
 
