@@ -233,7 +233,16 @@ VISIT_ATTRIBUTES: dict[str, Callable[[GenEvent], str | None]] = {
     "visit:os_version": lambda e: e.os_version,
     "visit:device": lambda e: e.device,
     "visit:country": lambda e: e.country,
+    "visit:os_family": lambda e: os_family(e.os),
 }
+
+
+# Contract 002's operating-system classes, for the OS values the generator uses.
+OS_FAMILIES = {"Windows": "Windows", "Mac OS X": "MacOS", "Ubuntu": "Linux", "iOS": "iOS"}
+
+
+def os_family(os_name: str | None) -> str:
+    return OS_FAMILIES.get(os_name or "", "Other")
 
 
 def _iso_z(value: dt.datetime) -> str:
@@ -299,6 +308,12 @@ class Reference:
             "event:page": event.path,
             "event:hostname": event.hostname,
             "user_id": event.user_id,
+            "event:browser": event.browser,
+            "event:browser_version": event.browser_version,
+            "event:os": event.os,
+            "event:os_version": event.os_version,
+            "event:os_family": os_family(event.os),
+            "event:device": event.device,
         }[dimension]
 
     @staticmethod

@@ -84,7 +84,14 @@ DIMENSIONS = [
     "visit:os_version",
     "visit:device",
     "visit:country",
+    "visit:os_family",
     "user_id",
+    "event:browser",
+    "event:browser_version",
+    "event:os",
+    "event:os_version",
+    "event:os_family",
+    "event:device",
     "event:props:plan",
     "event:props:step",
 ]
@@ -317,6 +324,11 @@ def test_visit_dimensions_read_the_entry_even_when_it_arrives_last(loaded: Loade
     assert by_page == [
         {"dimensions": ["/landing"], "metrics": [1, 1]},
         {"dimensions": ["/next"], "metrics": [1, 1]},
+    ]
+    # event: dimensions are each event's own client.
+    assert ask("event:device") == [
+        {"dimensions": ["desktop"], "metrics": [1, 1]},
+        {"dimensions": ["mobile"], "metrics": [1, 1]},
     ]
     # A range that starts after the landing makes the second event the entry.
     body = body_for(["visit:device"], [], ["events"], app="entry")

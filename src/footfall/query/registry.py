@@ -166,6 +166,15 @@ PROP_PREFIX = "event:props:"
 BUCKET_PREFIX = "time:bucket:"
 PROP_KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.$:-]{0,99}$")
 
+# Contract 002's six operating-system classes: Windows, MacOS, iOS, Android, Linux, Other.
+OS_FAMILY = (
+    "CASE WHEN os IS NULL THEN 'Other' WHEN os = 'Windows' THEN 'Windows' "
+    "WHEN os = 'Mac OS X' OR os = 'macOS' THEN 'MacOS' WHEN os = 'iOS' OR os = 'iPadOS' "
+    "THEN 'iOS' WHEN os = 'Android' THEN 'Android' WHEN os IN ('Linux', 'Ubuntu', "
+    "'Fedora', 'Debian', 'Arch Linux', 'Linux Mint', 'Red Hat', 'SUSE', 'openSUSE', "
+    "'Gentoo', 'CentOS') THEN 'Linux' ELSE 'Other' END"
+)
+
 _COLUMN_DIMENSIONS: tuple[tuple[str, str, str], ...] = (
     ("event:name", "name", "Event name (pageview or a custom name)."),
     ("event:page", "path", "Page path."),
@@ -188,16 +197,15 @@ _COLUMN_DIMENSIONS: tuple[tuple[str, str, str], ...] = (
     ("visit:device", "device", "desktop, mobile, tablet or bot."),
     ("visit:country", "country", "ISO country code (needs a GeoIP database)."),
     ("user_id", "user_id", "The user id a client sent."),
-    (
-        "visit:os_family",
-        # Contract 002's six operating-system classes.
-        "CASE WHEN os IS NULL THEN 'Other' WHEN os = 'Windows' THEN 'Windows' "
-        "WHEN os = 'Mac OS X' OR os = 'macOS' THEN 'MacOS' WHEN os = 'iOS' OR os = 'iPadOS' "
-        "THEN 'iOS' WHEN os = 'Android' THEN 'Android' WHEN os IN ('Linux', 'Ubuntu', "
-        "'Fedora', 'Debian', 'Arch Linux', 'Linux Mint', 'Red Hat', 'SUSE', 'openSUSE', "
-        "'Gentoo', 'CentOS') THEN 'Linux' ELSE 'Other' END",
-        "Operating system class: Windows, MacOS, iOS, Android, Linux or Other.",
-    ),
+    ("visit:os_family", OS_FAMILY, "Operating system class of the visit's entry."),
+    # The client of each event on its own, for APIs that classify events rather than
+    # visits (contract 002 buckets events by OS even when they share a session id).
+    ("event:browser", "browser", "Browser family of this event's client."),
+    ("event:browser_version", "browser_version", "Browser version of this event's client."),
+    ("event:os", "os", "Operating system of this event's client."),
+    ("event:os_version", "os_version", "Operating system version of this event's client."),
+    ("event:os_family", OS_FAMILY, "Operating system class of this event's client."),
+    ("event:device", "device", "Device type of this event's client."),
 )
 
 # Columns that describe a visit rather than one event: how it arrived (referrer, UTM)
