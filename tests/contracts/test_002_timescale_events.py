@@ -485,12 +485,8 @@ def test_every_read_is_per_app(client: TestClient) -> None:
     assert buckets(client, app="nobody") == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="query bug: visit:os_family reads the visit's entry event, so events sharing a "
-    "session_id (the README's constant 'xyz789') all get the first event's OS",
-)
 def test_operating_system_is_per_event_even_within_one_session(client: TestClient) -> None:
+    """The README's own example sends a constant session_id: each event keeps its own OS."""
     create(client, page="/", user_agent=UA["Windows"], session_id="xyz789")
     create(client, page="/", user_agent=UA["iPhone"], session_id="xyz789")
     assert {(r["operating_system"], r["count"]) for r in buckets(client, pages="/")} == {

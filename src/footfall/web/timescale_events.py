@@ -203,9 +203,9 @@ async def aggregate_events(
             app=app,
             date_range=[start_at.isoformat(), end_at.isoformat()],
             metrics=["events", "avg_duration"],
-            dimensions=[bucket, "event:page", "visit:os_family"],
+            dimensions=[bucket, "event:page", "event:os_family"],
             filters=[["is", "event:page", chosen]] if chosen else [],
-            order_by=[(bucket, "desc"), ("event:page", "asc"), ("visit:os_family", "asc")],
+            order_by=[(bucket, "desc"), ("event:page", "asc"), ("event:os_family", "asc")],
             limit=10_000,
         ),
     )
