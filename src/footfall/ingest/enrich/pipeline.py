@@ -41,9 +41,8 @@ class Enricher:
                 event.referrer_domain = None
             else:
                 event.referrer_domain = event.referrer_domain or domain
-                event.source = event.source or event.utm_source or event.referrer_domain
-        elif event.source is None and event.utm_source is not None:
-            event.source = event.utm_source
+        # A tagged link names its source, whatever the referrer says (as in Plausible).
+        event.source = event.source or event.utm_source or event.referrer_domain
         if user_agent and event.browser is None and event.os is None and event.device is None:
             info = parse_user_agent(user_agent)
             event.browser, event.browser_version = info.browser, info.browser_version
