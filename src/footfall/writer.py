@@ -64,6 +64,9 @@ class Writer:
         self._queue: queue.SimpleQueue[_Pending | object] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._next_seq = 1
+        # Set after a failed commit: a store may fail *after* making a batch
+        # durable, so the next commit first asks it where `seq` stands.
+        self._seq_unsure = False
         self._accepting = False
         self.observers: list[CommitObserver] = []
 
@@ -133,8 +136,10 @@ class Writer:
             while size < self.max_batch:
                 try:
                     remaining = deadline - time.monotonic()
-                    item = self._queue.get(timeout=remaining) if remaining > 0 else (
-                        self._queue.get_nowait()
+                    item = (
+                        self._queue.get(timeout=remaining)
+                        if remaining > 0
+                        else self._queue.get_nowait()
                     )
                 except queue.Empty:
                     break
@@ -157,6 +162,9 @@ class Writer:
     def _commit(self, batch: list[_Pending], size: int) -> None:
         events: list[Event] = [event for pending in batch for event in pending.events]
         try:
+            if self._seq_unsure:
+                self._next_seq = max(self._next_seq, self.store.max_seq() + 1)
+                self._seq_unsure = False
             seqs = self.store.append(events, self._next_seq)
         except StoreUnavailable as exc:
             self._failed(batch, exc)
@@ -187,6 +195,7 @@ class Writer:
         log.error("commit of %d requests failed: %s", len(batch), exc)
         self.health.ok, self.health.last_error = False, str(exc)
         self.health.failed_batches += 1
+        self._seq_unsure = True
         for pending in batch:
             pending.resolve(exc)
 
