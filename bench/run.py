@@ -22,6 +22,8 @@ import shlex
 import sys
 import tempfile
 import time
+import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +42,7 @@ from bench.loadgen import (
 from bench.queries import DASHBOARD
 from bench.report import (
     Report,
+    Section,
     fmt_bytes,
     fmt_int,
     fmt_ms,
@@ -210,11 +213,6 @@ class Bench:
             ", ".join(f"cpu{cpu} {share:.0%}" for cpu, share in sorted(busy.items()))
             + f" (1 s, harness idle); load average {load_average()}",
         )
-        if busy and max(busy.values()) > NOISE_LIMIT:
-            self.machine.warning(
-                "other processes were using the CPU when the run started: see "
-                '"Server resources" for how much they took from each measurement.'
-            )
         log(f"generating {self.args.events:,} events (seed {self.args.seed})")
         data = datagen.generate(
             self.args.events, seed=self.args.seed, batch_size=self.args.batch_size
@@ -231,18 +229,28 @@ class Bench:
                 return self.finish()
             with server:
                 self.memory.sample("started, empty store", server)
-                watch = self.watch(server)
-                self.measure_batch(server, data)
-                self.record("(b) batch ingest", watch)
-                self.memory.sample(f"after loading {data.events:,} events", server)
-                watch = self.watch(server)
-                self.measure_queries(server, data)
-                self.record("(c) dashboard queries", watch)
-                self.memory.sample("after the queries", server)
-                watch = self.watch(server)
-                self.measure_single(server, ceiling_single)
-                self.record("(a) single-event ingest, footfall", watch)
-                self.memory.sample("after single-event ingest", server)
+                phases: list[tuple[str, Section, Callable[[], None], str]] = [
+                    ("(b) batch ingest", self.batch_section,
+                     lambda: self.measure_batch(server, data),
+                     f"after loading {data.events:,} events"),
+                    ("(c) dashboard queries", self.query_section,
+                     lambda: self.measure_queries(server, data), "after the queries"),
+                    ("(a) single-event ingest, footfall", self.single_section,
+                     lambda: self.measure_single(server, ceiling_single),
+                     "after single-event ingest"),
+                ]  # fmt: skip
+                for name, section, measure, moment in phases:
+                    watch = self.watch(server)
+                    try:
+                        measure()
+                    except Exception as exc:
+                        log(f"{name} failed: {exc!r}")
+                        section.error(
+                            f"{name} failed: {exc!r}\n{traceback.format_exc(limit=-3)}"
+                            f"\nserver output:\n{server.output_tail()}"
+                        )
+                    self.record(name, watch)
+                    self.memory.sample(moment, server)
                 log("stopping footfall (SIGTERM)")
                 code = server.stop()
             self.describe_resources(code, directory_size(data_dir), server)
