@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 import click
@@ -23,6 +25,22 @@ def _settings(**flags: Any) -> Settings:
             f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
         )
         raise click.UsageError(f"invalid configuration: {problems}") from None
+
+
+def _draining_server_class() -> type[Any]:
+    import uvicorn
+
+    class DrainingServer(uvicorn.Server):
+        """uvicorn re-raises SIGTERM/SIGINT after its graceful shutdown, so the process dies
+        with 143/130. Ours has drained the writer by then: that is a clean exit, code 0."""
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            with super().capture_signals():
+                yield
+                self._captured_signals.clear()
+
+    return DrainingServer
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -96,7 +114,7 @@ def serve(
         lifespan="on",
         timeout_graceful_shutdown=10,
     )
-    server = uvicorn.Server(config)
+    server = _draining_server_class()(config)
     click.echo(
         f"footfall {__version__} serving on http://{shown_host}:{bound_port} "
         f"(store: {settings.store}, data: {settings.data_dir})",
