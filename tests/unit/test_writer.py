@@ -1,0 +1,318 @@
+"""The group-commit writer on a real DuckDB store: `seq`, duplicates, failures, draining."""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import json
+import os
+import random
+import subprocess
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from footfall.model import Event
+from footfall.storage.base import StoreUnavailable
+from footfall.storage.duckdb_store import DuckDBStore
+from footfall.writer import Writer
+
+
+@contextlib.contextmanager
+def _running(path: Path) -> Iterator[tuple[DuckDBStore, Writer]]:
+    store = DuckDBStore(path)
+    store.open()
+    writer = Writer(store)
+    writer.start()
+    try:
+        yield store, writer
+    finally:
+        writer.stop()
+        store.close()
+
+
+def _events(count: int, *, client_ids: bool = False, pad: int = 0) -> list[Event]:
+    props = json.dumps({"pad": random.randbytes(pad // 2).hex()}) if pad else "{}"
+    events = [Event(url=f"/p/{uuid.uuid4()}", props=props) for _ in range(count)]
+    if client_ids:
+        for event in events:
+            event.client_id = True
+    return events
+
+
+def _stored(store: DuckDBStore) -> list[tuple[int, uuid.UUID]]:
+    return [(int(seq), uid) for seq, uid in store.query("SELECT seq, id FROM events ORDER BY seq")]
+
+
+@dataclass
+class _Call:
+    submitted: float
+    returned: float
+    events: list[Event]
+    seqs: list[int | None]
+
+
+def test_seq_is_store_wide_from_1_without_gaps_and_in_commit_order(tmp_path: Path) -> None:
+    calls: list[_Call] = []
+    lock = threading.Lock()
+    with _running(tmp_path / "f.duckdb") as (store, writer):
+
+        def work(worker: int) -> None:
+            rng = random.Random(worker)
+            mine: list[list[Event]] = []
+            for i in range(60):
+                if i % 7 == 6:  # a retry: the same client ids once more
+                    events = rng.choice(mine)
+                else:
+                    events = _events(rng.randint(1, 5), client_ids=rng.random() < 0.5)
+                    mine.append(events)
+                submitted = time.monotonic()
+                seqs = writer.write_sync(events)
+                call = _Call(submitted, time.monotonic(), events, seqs)
+                with lock:
+                    calls.append(call)
+
+        threads = [threading.Thread(target=work, args=(w,)) for w in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        rows = _stored(store)
+
+    fresh = [call for call in calls if any(seq is not None for seq in call.seqs)]
+    total = sum(seq is not None for call in calls for seq in call.seqs)
+    # Store-wide, from 1, no gaps, no repeats.
+    assert [seq for seq, _ in rows] == list(range(1, total + 1))
+    # Each returned seq is the row of that very event.
+    by_seq = dict(rows)
+    for call in calls:
+        for event, seq in zip(call.events, call.seqs, strict=True):
+            if seq is not None:
+                assert by_seq[seq] == event.id
+    # A request's events get consecutive seqs, in order; a retry gets none at all.
+    for call in fresh:
+        assert call.seqs == list(range(call.seqs[0] or 0, (call.seqs[0] or 0) + len(call.seqs)))
+    retried = [call for call in calls if call not in fresh]
+    assert retried and all(call.seqs == [None] * len(call.events) for call in retried)
+    # Commit order: a request sent after another one returned gets higher seqs.
+    by_return = sorted(fresh, key=lambda call: call.returned)
+    returned_at = [call.returned for call in by_return]
+    highest_so_far: list[int] = []
+    for call in by_return:
+        top = max(seq for seq in call.seqs if seq is not None)
+        highest_so_far.append(max(top, highest_so_far[-1]) if highest_so_far else top)
+    for call in fresh:
+        before = bisect.bisect_left(returned_at, call.submitted)
+        if before:
+            lowest = min(seq for seq in call.seqs if seq is not None)
+            assert lowest > highest_so_far[before - 1], "a later request got an earlier seq"
+
+
+def test_a_client_id_is_stored_once_even_twice_in_one_batch(tmp_path: Path) -> None:
+    with _running(tmp_path / "f.duckdb") as (store, writer):
+        [event] = _events(1, client_ids=True)
+        twin = Event(id=event.id, client_id=True, url="/twin")
+        assert writer.write_sync([event, twin]) == [1, None]
+        assert writer.write_sync([twin]) == [None]
+        assert writer.write_sync(_events(1)) == [2]
+        assert _stored(store)[0] == (1, event.id)
+
+
+def test_seq_goes_on_from_the_highest_stored_after_a_restart(tmp_path: Path) -> None:
+    path = tmp_path / "f.duckdb"
+    kept = _events(3, client_ids=True)
+    with _running(path) as (_, writer):
+        assert writer.write_sync(kept) == [1, 2, 3]
+        assert writer.write_sync(_events(2)) == [4, 5]
+    with _running(path) as (store, writer):
+        assert writer.write_sync(kept) == [None, None, None]  # duplicates get no seq
+        assert writer.write_sync(_events(1)) == [6]
+        assert [seq for seq, _ in _stored(store)] == [1, 2, 3, 4, 5, 6]
+
+
+def test_stop_commits_everything_queued_and_refuses_what_comes_after(tmp_path: Path) -> None:
+    path = tmp_path / "f.duckdb"
+    outcomes: list[list[int | None] | str] = []
+    lock = threading.Lock()
+    with _running(path) as (store, writer):
+        started = threading.Barrier(9)
+
+        def work() -> None:
+            started.wait()
+            for _ in range(200):
+                try:
+                    result: list[int | None] | str = writer.write_sync(_events(2))
+                except StoreUnavailable as exc:
+                    result = str(exc)
+                with lock:
+                    outcomes.append(result)
+
+        threads = [threading.Thread(target=work) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        started.wait()
+        time.sleep(0.05)
+        writer.stop()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert not any(thread.is_alive() for thread in threads), "a write hangs after stop()"
+        stored = len(_stored(store))
+    assert len(outcomes) == 8 * 200
+    acked = [seqs for seqs in outcomes if isinstance(seqs, list)]
+    refused = [reason for reason in outcomes if isinstance(reason, str)]
+    assert acked and refused
+    assert stored == 2 * len(acked)
+    assert all("shut" in reason for reason in refused)
+
+
+# -- failures on a real full disk -------------------------------------------
+
+
+@pytest.fixture
+def tmpfs(tmp_path: Path) -> Iterator[Path]:
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    mountpoint = tmp_path / "tmpfs"
+    mountpoint.mkdir()
+    try:
+        result = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mountpoint)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except FileNotFoundError:
+        pytest.skip("no `mount` command here")
+    if result.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {result.stderr.strip()}")
+    try:
+        yield mountpoint
+    finally:
+        if subprocess.run(["umount", str(mountpoint)], check=False).returncode != 0:
+            subprocess.run(["umount", "-l", str(mountpoint)], check=False)
+
+
+def _fill(directory: Path) -> Path:
+    filler = directory / "filler"
+    out = filler.open("wb", buffering=0)
+    try:
+        for chunk in (1 << 20, 1 << 16, 1 << 12):
+            with contextlib.suppress(OSError):
+                while True:
+                    out.write(b"\0" * chunk)
+    finally:
+        with contextlib.suppress(OSError):
+            out.close()
+    return filler
+
+
+def _open_files(path: Path) -> list[str]:
+    found = []
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            target = os.readlink(f"/proc/self/fd/{fd}")
+            if target.startswith(str(path)):
+                found.append(target)
+    return found
+
+
+def test_a_failed_commit_uses_no_seq_and_the_writer_recovers(tmpfs: Path) -> None:
+    with _running(tmpfs / "f.duckdb") as (store, writer):
+        assert writer.write_sync(_events(3)) == [1, 2, 3]
+        filler = _fill(tmpfs)
+        for _ in range(3):
+            with pytest.raises(StoreUnavailable, match="No space left on device"):
+                writer.write_sync(_events(20, pad=400))
+        assert not writer.health.ok and "No space" in (writer.health.last_error or "")
+        filler.unlink()
+        assert writer.write_sync(_events(2)) == [4, 5]
+        assert writer.health.ok
+        assert [seq for seq, _ in _stored(store)] == [1, 2, 3, 4, 5]
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")
+def test_a_failed_commit_during_a_long_read_lets_go_of_the_database(tmpfs: Path) -> None:
+    """The read still answers, and the store really closes the failed database.
+
+    DuckDB refuses to close a connection whose cursor is busy; closing anyway
+    (and ignoring the error) would keep the old, possibly invalidated, database
+    open in the process, and every reconnect would get that one back.
+    """
+    path = tmpfs / "f.duckdb"
+    with _running(path) as (store, writer):
+        writer.write_sync(_events(3))
+        answer: list[object] = []
+        reading, done = threading.Event(), threading.Event()
+
+        def long_read() -> None:  # on a thread that lives on, like a server's thread pool
+            reading.set()
+            answer.extend(store.query("SELECT count(*) FROM range(400000000) t(i) WHERE i % 7 = 0"))
+            done.wait(timeout=60)
+
+        reader = threading.Thread(target=long_read)
+        reader.start()
+        try:
+            reading.wait()
+            time.sleep(0.1)  # the query is running
+            filler = _fill(tmpfs)
+            with pytest.raises(StoreUnavailable):
+                writer.write_sync(_events(20, pad=400))
+            deadline = time.monotonic() + 60
+            while not answer and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert answer == [(57142858,)]
+            assert _open_files(path) == [], "the failed database is still open"
+        finally:
+            done.set()
+            reader.join(timeout=60)
+        filler.unlink()
+        assert writer.write_sync(_events(1)) == [4]
+        assert store.query("SELECT count(*) FROM events") == [(4,)]
+
+
+def test_a_failed_checkpoint_loses_nothing_committed(
+    tmpfs: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Folding the WAL into the file fails on a full disk; what was committed stays stored."""
+    path = tmpfs / "f.duckdb"
+    store = DuckDBStore(path, checkpoint_bytes=256 * 1024)
+    store.open()
+    writer = Writer(store)
+    writer.start()
+    acked: list[Event] = []
+    try:
+        for _ in range(3):  # about 150 KiB of WAL
+            batch = _events(50, pad=1000)
+            writer.write_sync(batch)
+            acked += batch
+        filler = _fill(tmpfs)
+        filler_size = filler.stat().st_size
+        os.truncate(filler, filler_size - 600 * 1024)  # room for the WAL, not a checkpoint
+        for _ in range(40):
+            batch = _events(50, pad=1000)
+            try:
+                writer.write_sync(batch)
+            except StoreUnavailable:
+                break
+            acked += batch
+        assert "checkpoint" in caplog.text and "failed" in caplog.text
+        filler.unlink()
+        batch = _events(5)
+        writer.write_sync(batch)
+        acked += batch
+    finally:
+        writer.stop()
+        store.close()
+    store = DuckDBStore(path)
+    store.open()
+    try:
+        rows = _stored(store)
+    finally:
+        store.close()
+    assert [seq for seq, _ in rows] == list(range(1, len(acked) + 1))
+    assert [uid for _, uid in rows] == [event.id for event in acked]
