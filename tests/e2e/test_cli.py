@@ -129,7 +129,8 @@ class _Serving:
         match = _URL.search(self.first_line)
         if match is None:
             self.stop()
-            pytest.fail(f"no URL printed: {self.first_line}")
+            rest = self.proc.stdout.read()
+            pytest.fail(f"no URL printed:\n{self.first_line}{rest[-3000:]}")
         self.host, self.port = match.group(1), int(match.group(2))
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
