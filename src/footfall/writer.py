@@ -68,6 +68,9 @@ class Writer:
         # durable, so the next commit first asks it where `seq` stands.
         self._seq_unsure = False
         self._accepting = False
+        # Taking the flag and queueing happen together, so that nothing can be
+        # queued behind the stop marker once the thread has drained and left.
+        self._submit_lock = threading.Lock()
         self.observers: list[CommitObserver] = []
 
     # -- lifecycle -----------------------------------------------------------
@@ -80,9 +83,11 @@ class Writer:
 
     def stop(self) -> None:
         """Stop taking writes, commit everything already queued, then return."""
-        self._accepting = False
+        with self._submit_lock:
+            self._accepting = False
+            if self._thread is not None:
+                self._queue.put(_STOP)
         if self._thread is not None:
-            self._queue.put(_STOP)
             self._thread.join()
             self._thread = None
 
@@ -117,9 +122,10 @@ class Writer:
         return future.result()
 
     def _submit(self, pending: _Pending) -> None:
-        if not self._accepting:
-            raise StoreUnavailable("the server is shutting down and takes no more writes")
-        self._queue.put(pending)
+        with self._submit_lock:
+            if not self._accepting:
+                raise StoreUnavailable("the server is shutting down and takes no more writes")
+            self._queue.put(pending)
 
     # -- the writer thread ---------------------------------------------------
 

@@ -455,6 +455,15 @@ def test_full_disk_answers_503_stores_nothing_refused_and_recovers_by_itself(
         assert http.get("/health").status_code == 200
         ingest.assert_stored_exactly(_page_counts(http, "full"))
 
+        # A refused request left no trace: retried with the same ids, it is stored in full.
+        refused, ingest.refused = ingest.refused, []
+        for batch in refused:
+            response = http.post("/api/v1/events", json=batch)
+            assert response.status_code == 202, response.text
+            assert response.json() == {"accepted": len(batch), "duplicates": 0}
+            ingest.acked.append(batch)
+        ingest.assert_stored_exactly(_page_counts(http, "full"))
+
     # All of it survives kill -9 and a restart (WAL replay), nothing half-written.
     with _serving(data_dir) as (_, http):
         ingest.assert_stored_exactly(_page_counts(http, "full"))
