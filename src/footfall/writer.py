@@ -49,6 +49,7 @@ class WriterHealth:
     events: int = 0
     failed_batches: int = 0
     last_batch_events: int = 0
+    last_failure_at: float = 0.0  # time.time() of the latest failed commit
     started_at: float = field(default_factory=time.time)
 
 
@@ -201,6 +202,7 @@ class Writer:
         log.error("commit of %d requests failed: %s", len(batch), exc)
         self.health.ok, self.health.last_error = False, str(exc)
         self.health.failed_batches += 1
+        self.health.last_failure_at = time.time()
         self._seq_unsure = True
         for pending in batch:
             pending.resolve(exc)

@@ -33,8 +33,8 @@ Batch = list[dict[str, Any]]
 # -- helpers -----------------------------------------------------------------
 
 
-def _start(data_dir: Path) -> ServerProcess:
-    server = ServerProcess(data_dir)
+def _start(data_dir: Path, env: dict[str, str] | None = None) -> ServerProcess:
+    server = ServerProcess(data_dir, env=env)
     try:
         server.start()
     except BaseException:
@@ -469,6 +469,31 @@ def test_full_disk_answers_503_stores_nothing_refused_and_recovers_by_itself(
     # All of it survives kill -9 and a restart (WAL replay), nothing half-written.
     with _serving(data_dir) as (_, http):
         ingest.assert_stored_exactly(_page_counts(http, "full"))
+
+
+@pytest.mark.slow
+def test_health_turns_green_again_without_traffic_once_retry_after_has_passed(
+    mount_tmpfs: Callable[[str], Path],
+) -> None:
+    # A load balancer that stops sending traffic to an unhealthy node must see it
+    # recover even though no write can come through to prove it.
+    tmpfs = mount_tmpfs("4m")
+    server = _start(tmpfs / "data", env={"FOOTFALL_RETRY_AFTER_SECONDS": "1"})
+    try:
+        with httpx.Client(base_url=server.url, timeout=30) as http:
+            ingest = _Ingest(server.url, "idle")
+            filler = _fill(tmpfs)
+            statuses = [
+                ingest.post(http, ingest.batch(f"full-{i}", size=20, pad=500)) for i in range(3)
+            ]
+            assert 503 in statuses
+            _assert_unhealthy(http, "No space left on device")
+            filler.unlink()
+            time.sleep(1.5)
+            for path in ("/health", "/healthz"):
+                assert http.get(path).status_code == 200
+    finally:
+        server.kill()
 
 
 @pytest.mark.slow

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse
@@ -19,8 +21,13 @@ async def _store_problem(request: Request) -> str | None:
         await run_in_threadpool(svc.store.ping)
     except StoreUnavailable as exc:
         return str(exc)
-    if not svc.writer.health.ok:
-        return f"the last write failed: {svc.writer.health.last_error}"
+    writer = svc.writer.health
+    # A failed write marks the node unhealthy for one Retry-After period. After
+    # that the store is trusted again (it answered the ping), so a load balancer
+    # sends traffic back: the next write proves it, and a new failure re-marks it.
+    recent = time.time() - writer.last_failure_at < svc.settings.retry_after_seconds
+    if not writer.ok and recent:
+        return f"the last write failed: {writer.last_error}"
     return None
 
 
