@@ -34,23 +34,7 @@ Batch = list[dict[str, Any]]
 
 
 def _start(data_dir: Path, env: dict[str, str] | None = None) -> ServerProcess:
-    server = ServerProcess(data_dir, env=env)
-    try:
-        server.start()
-    except BaseException:
-        server.kill()  # never leave a half-started server holding the data dir
-        raise
-    # Keep reading its output, so that a chatty server never blocks on a full pipe.
-    proc = server.proc
-    assert proc is not None and proc.stdout is not None
-    stream = proc.stdout
-
-    def pump() -> None:
-        for line in stream:
-            server.output.append(line)
-
-    threading.Thread(target=pump, name="server-output", daemon=True).start()
-    return server
+    return ServerProcess(data_dir, env=env).start()
 
 
 @contextlib.contextmanager

@@ -7,6 +7,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -57,13 +58,27 @@ class ServerProcess:
                 self.url = match.group(1)
                 break
         if not self.url:
-            self.proc.kill()
+            self.kill()
             raise RuntimeError("server did not start:\n" + "".join(self.output))
-        self._wait_ready(deadline)
+        # Keep reading its output, so that a chatty server never blocks on a full pipe.
+        stream = self.proc.stdout
+        threading.Thread(
+            target=lambda: self.output.extend(stream), name="server-output", daemon=True
+        ).start()
+        try:
+            self._wait_ready(deadline)
+        except BaseException:
+            self.kill()  # never leave a half-started server holding the data dir
+            raise
         return self
 
     def _wait_ready(self, deadline: float) -> None:
+        assert self.proc is not None
         while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(
+                    f"server exited with {self.proc.returncode}:\n" + "".join(self.output)
+                )
             try:
                 if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
                     return
@@ -88,7 +103,7 @@ class ServerProcess:
         return self.signal(signal.SIGTERM)
 
     def __enter__(self) -> ServerProcess:
-        return self.start()
+        return self if self.proc is not None else self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.kill()
