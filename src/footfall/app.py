@@ -21,6 +21,7 @@ from footfall.web import (
     visits,
 )
 from footfall.web.errors import install_error_handlers
+from footfall.web.hot_paths import FootfallApp
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -35,7 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             # Drain: every event already acknowledged or queued is committed first.
             await run_in_threadpool(app.state.services.stop)
 
-    app = FastAPI(
+    app = FootfallApp(
         title="footfall",
         version=__version__,
         description="Self-hosted, privacy-friendly web and product analytics.",
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(ingest_api.router)
+    app.hot_routes[("POST", "/api/v1/events")] = ingest_api.ingest
     app.include_router(query_api.router)
     app.include_router(visits.router)
     app.include_router(events.router)

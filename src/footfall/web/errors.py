@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -11,22 +13,36 @@ from footfall.query.errors import QueryError
 from footfall.storage.base import StoreUnavailable
 
 
-def store_unavailable_response(exc: StoreUnavailable, retry_after: int) -> JSONResponse:
-    return JSONResponse(
-        {
-            "detail": f"the event store is unavailable, nothing was stored: {exc}",
-            "retry_after": retry_after,
-        },
-        status_code=503,
-        headers={"Retry-After": str(retry_after)},
-    )
+def store_unavailable_body(exc: StoreUnavailable, retry_after: int) -> dict[str, Any]:
+    return {
+        "detail": f"the event store is unavailable, nothing was stored: {exc}",
+        "retry_after": retry_after,
+    }
+
+
+def ingest_rejected_body(exc: IngestRejected) -> dict[str, Any]:
+    body: dict[str, Any] = {"detail": exc.message}
+    if exc.errors:
+        body["errors"] = [
+            {
+                "index": e.index,
+                "field": e.field,
+                "message": e.message,
+                "loc": ["body", e.index, e.field],
+            }
+            for e in exc.errors
+        ]
+    return body
 
 
 def install_error_handlers(app: FastAPI) -> None:
     async def on_store_unavailable(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StoreUnavailable)
-        return store_unavailable_response(
-            exc, request.app.state.services.settings.retry_after_seconds
+        retry_after = request.app.state.services.settings.retry_after_seconds
+        return JSONResponse(
+            store_unavailable_body(exc, retry_after),
+            status_code=503,
+            headers={"Retry-After": str(retry_after)},
         )
 
     async def on_query_error(request: Request, exc: Exception) -> JSONResponse:
@@ -34,18 +50,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_ingest_rejected(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, IngestRejected)
-        body: dict[str, object] = {"detail": exc.message}
-        if exc.errors:
-            body["errors"] = [
-                {
-                    "index": e.index,
-                    "field": e.field,
-                    "message": e.message,
-                    "loc": ["body", e.index, e.field],
-                }
-                for e in exc.errors
-            ]
-        return JSONResponse(body, status_code=exc.status)
+        return JSONResponse(ingest_rejected_body(exc), status_code=exc.status)
 
     app.add_exception_handler(StoreUnavailable, on_store_unavailable)
     app.add_exception_handler(QueryError, on_query_error)
