@@ -16,6 +16,7 @@ from footfall.web import (
     health,
     ingest_api,
     query_api,
+    script,
     sessions,
     timescale_events,
     visits,
@@ -51,4 +52,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(events.router)
     app.include_router(timescale_events.router)
     app.include_router(sessions.router)
+    app.include_router(script.router)
     return app
