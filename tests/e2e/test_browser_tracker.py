@@ -79,6 +79,10 @@ def _page(server: str, attributes: str, body: str = "", head: str = "") -> str:
     )
 
 
+def _localhost(url: str) -> str:
+    return url.replace("//127.0.0.1:", "//localhost:")
+
+
 class Site:
     """Test pages on 127.0.0.1 (another port than footfall); the first path segment
     picks the page, the rest is free for SPA routes."""
@@ -149,6 +153,11 @@ def site(footfall: ServerProcess) -> Iterator[Site]:
             ),
         ),
         "landed": "<!doctype html><p>landed</p>",
+        # No data-domain (location.hostname is the default), and another endpoint URL.
+        "api": _page(
+            server,
+            f'data-allow-localhost data-api="{_localhost(server)}/api/event"',
+        ),
     }
     with Site(pages) as running:
         links = pages["links"].replace("{port}", str(running.port))
@@ -193,7 +202,7 @@ def browser_factory(
 ) -> Iterator[Callable[..., Browser]]:
     contexts: list[BrowserContext] = []
 
-    def launch(*, do_not_track: bool = False) -> Browser:
+    def launch(*, do_not_track: bool = False, endpoint: str = "") -> Browser:
         profile = tmp_path / f"profile-{len(contexts)}"
         (profile / "Default").mkdir(parents=True)
         # Chromium's own "Send a Do Not Track request" setting, as a user would set it.
@@ -207,7 +216,7 @@ def browser_factory(
             user_agent=USER_AGENT,
         )
         contexts.append(context)
-        return Browser(context, footfall.url + "/api/event")
+        return Browser(context, endpoint or footfall.url + "/api/event")
 
     yield launch
     for context in contexts:
@@ -454,3 +463,16 @@ def test_outbound_links_and_file_downloads(
         ("File Download", site.url + "/files/Report.PDF"): [1],
         ("Outbound Link: Click", outbound): [1],
     }
+
+
+def test_data_api_and_the_default_domain(
+    browser_factory: Callable[..., Browser], footfall: ServerProcess, site: Site
+) -> None:
+    browser = browser_factory(endpoint=_localhost(footfall.url) + "/api/event")
+    page = browser.new_page()
+    page.goto(site.url + "/api/")
+    browser.wait_for_requests(page, 1)
+    assert browser.bodies() == [
+        {"n": "pageview", "u": site.url + "/api/", "d": "127.0.0.1", "r": None}
+    ]
+    assert_accepted(browser.requests[0])

@@ -47,9 +47,9 @@ def _positive(quality: str) -> bool:
         return False
 
 
-@router.api_route(
+@router.head("/script.js", include_in_schema=False)
+@router.get(
     "/script.js",
-    methods=["GET", "HEAD"],
     summary="footfall's tracker script",
     description="Pageviews (also on pushState/popstate, or hashchange with `data-hash`) and "
     "custom events `footfall(name, {props})`, sent to `POST /api/event` in Plausible's "
