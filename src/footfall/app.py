@@ -19,6 +19,7 @@ from footfall.web import (
     script,
     sessions,
     timescale_events,
+    trackers,
     visits,
 )
 from footfall.web.errors import install_error_handlers
@@ -53,4 +54,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(timescale_events.router)
     app.include_router(sessions.router)
     app.include_router(script.router)
+    app.include_router(trackers.router)
     return app

@@ -39,6 +39,17 @@ class Settings(BaseSettings):
         "is believed. Empty: the TCP peer is the client.",
     )
     store_ip: bool = Field(False, description="Keep raw client IPs in the event table.")
+    apps: str = Field(
+        "",
+        description="Comma-separated apps the tracker endpoints accept (Plausible domains, "
+        "Umami website ids); events for others are dropped. Empty: an app is created by "
+        "its first event.",
+    )
+    geoip_db: Path | None = Field(
+        None,
+        description="A MaxMind DB file (.mmdb) with countries (GeoLite2-Country, DB-IP "
+        "lite…): events get the country of their client IP. Unset: no country.",
+    )
     jwt_secret: str = Field(
         "",
         validation_alias=AliasChoices("FOOTFALL_JWT_SECRET", "JWT_SECRET_KEY", "jwt_secret"),
@@ -59,6 +70,15 @@ class Settings(BaseSettings):
         if value != "duckdb" and not value.startswith("duckdb://"):
             raise ValueError(f"unknown store {value!r}: expected 'duckdb' or 'duckdb:///path'")
         return value
+
+    @field_validator("geoip_db", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    def allowed_apps(self) -> frozenset[str]:
+        """The apps FOOTFALL_APPS lists; empty when every app is accepted."""
+        return frozenset(part.strip() for part in self.apps.split(",") if part.strip())
 
     def duckdb_path(self) -> Path:
         """The DuckDB file this configuration points at."""

@@ -11,6 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from footfall.ingest.enrich.bots import is_bot
+from footfall.ingest.enrich.geo import GeoIP
+from footfall.ingest.enrich.referrer import canonical_source, referrer_source
 from footfall.ingest.enrich.sessionize import Sessionizer, VisitOrigins
 from footfall.ingest.enrich.ua import parse_user_agent
 from footfall.ingest.enrich.visitor import DailySalts, anonymous_visitor_id, known_visitor_id
@@ -19,11 +22,14 @@ from footfall.model import Event
 
 
 class Enricher:
-    def __init__(self, data_dir: Path | None, *, store_ip: bool = False) -> None:
+    def __init__(
+        self, data_dir: Path | None, *, store_ip: bool = False, geoip_db: Path | None = None
+    ) -> None:
         self.salts = DailySalts(data_dir / "salts.json" if data_dir else None)
         self.sessions = Sessionizer()
         self.origins = VisitOrigins()
         self.store_ip = store_ip
+        self.geo = GeoIP(geoip_db) if geoip_db else None
 
     def enrich(self, event: Event, *, ip: str | None, user_agent: str | None) -> Event:
         """Fill the derived fields of `event` in place and return it."""
@@ -36,17 +42,28 @@ class Enricher:
                     setattr(event, key, value)
         if event.referrer:
             domain = referrer_domain(event.referrer)
-            if domain is not None and domain == event.hostname:
-                # Navigation inside the site is not where the visitor came from.
+            if domain is not None and domain in (event.hostname, "localhost"):
+                # Navigation inside the site (or a developer's machine) is not where the
+                # visitor came from.
                 event.referrer_domain = None
             else:
                 event.referrer_domain = event.referrer_domain or domain
-        # A tagged link names its source, whatever the referrer says (as in Plausible).
-        event.source = event.source or event.utm_source or event.referrer_domain
+        if event.source is None:
+            # A tagged link names its source, whatever the referrer says (as in Plausible);
+            # a known one by its name (utm_source=google is Google). Else a known referrer
+            # by its name, or the referrer's domain.
+            if event.utm_source:
+                event.source = canonical_source(event.utm_source)
+            elif event.referrer_domain:
+                named = referrer_source(event.referrer) if event.referrer else None
+                event.source = named or event.referrer_domain
         if user_agent and event.browser is None and event.os is None and event.device is None:
             info = parse_user_agent(user_agent)
             event.browser, event.browser_version = info.browser, info.browser_version
-            event.os, event.os_version, event.device = info.os, info.os_version, info.device
+            event.os, event.os_version = info.os, info.os_version
+            event.device = "bot" if is_bot(user_agent) else info.device
+        if event.country is None and self.geo is not None:
+            event.country = self.geo.country(ip)
         if event.visitor_id == 0:
             event.visitor_id = self.visitor_of(event, ip=ip, user_agent=user_agent)
         if event.session_id is None:
