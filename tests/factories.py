@@ -56,6 +56,10 @@ IPS = ("198.51.100.7", "203.0.113.9")
 AGENTS = ("agent-a/1.0", "agent-b/2.0")
 PLANS = ("free", "pro", "Pro Plus")
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
+# Sources the referrer data set names (footfall.ingest.enrich.referrer), written out here
+# so the expected values do not come from the code under test.
+NAMED_REFERRERS = {"google.com": "Google", "news.ycombinator.com": "Hacker News", "t.co": "Twitter"}
+NAMED_TAGS = {"twitter": "Twitter"}
 
 
 @dataclass(frozen=True)
@@ -96,8 +100,14 @@ class GenEvent:
 
     @property
     def source(self) -> str | None:
-        """The enrichment's rule: UTM source, else the external referrer's domain."""
-        return self.utm.get("utm_source") or self.referrer_domain
+        """The enrichment's rule: UTM source (a known one by its name), else the external
+        referrer's name when it is a known one, else its domain."""
+        tag = self.utm.get("utm_source")
+        if tag:
+            return NAMED_TAGS.get(tag.lower(), tag)
+        if self.referrer_domain is None:
+            return None
+        return NAMED_REFERRERS.get(self.referrer_domain, self.referrer_domain)
 
     @property
     def visitor(self) -> tuple[str, ...]:

@@ -40,7 +40,9 @@ class Services:
         pageviews = PageviewCounter(store)
         writer.observers.append(pageviews.observe)
         writer.start()
-        enricher = Enricher(settings.data_dir, store_ip=settings.store_ip)
+        enricher = Enricher(
+            settings.data_dir, store_ip=settings.store_ip, geoip_db=settings.geoip_db
+        )
         return cls(settings, store, writer, enricher, pageviews)
 
     def stop(self) -> None:

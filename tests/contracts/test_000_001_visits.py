@@ -177,7 +177,7 @@ def test_visit_with_000_readme_body(client: TestClient) -> None:
         "/api/v1/query",
         json={"date_range": "all", "metrics": ["pageviews"], "dimensions": ["visit:source"]},
     ).json()["results"]
-    assert {"dimensions": ["google.com"], "metrics": [1]} in sources
+    assert {"dimensions": ["Google"], "metrics": [1]} in sources
 
 
 def test_visit_and_no_body_visits_share_one_count(client: TestClient) -> None:

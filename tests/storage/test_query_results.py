@@ -22,7 +22,7 @@ Semantics these tests pin down:
   a count over nothing is 0; a query without dimensions always answers one row.
 - `visit:*` dimensions and filters take the value of the visit's entry — its first
   event in the date range — so every event of a visit that came from Google counts
-  under source google.com. Other dimensions are the event's own value.
+  under source Google. Other dimensions are the event's own value.
 - NULL is a dimension value like any other (returned as null); `is_not`,
   `contains_not` and `matches_not` keep events whose value is NULL.
 - time:minute and time:hour are ISO timestamps with Z; day, week (Monday) and
@@ -315,7 +315,7 @@ def test_visit_dimensions_read_the_entry_even_when_it_arrives_last(loaded: Loade
         body = body_for([dimension], filters or [], ["events", "visits"], app="entry")
         return post(loaded.client, body)["results"]
 
-    assert ask("visit:source") == [{"dimensions": ["google.com"], "metrics": [2, 1]}]
+    assert ask("visit:source") == [{"dimensions": ["Google"], "metrics": [2, 1]}]
     assert ask("visit:referrer_domain") == [{"dimensions": ["google.com"], "metrics": [2, 1]}]
     assert ask("visit:utm_campaign") == [{"dimensions": ["spring"], "metrics": [2, 1]}]
     assert ask("visit:device") == [{"dimensions": ["mobile"], "metrics": [2, 1]}]
@@ -370,7 +370,7 @@ FILTERS: list[list[Any]] = [
     ["matches_not", "event:page", ["^/DOCS"], {"case_sensitive": False}],
     ["is", "event:name", ["signup"]],
     ["is", "event:hostname", ["shop.example.com"]],
-    ["is", "visit:source", ["google.com", "newsletter"]],
+    ["is", "visit:source", ["Google", "newsletter"]],
     ["is_not", "visit:country", ["DE"]],
     ["contains", "visit:referrer_domain", ["co"]],
     ["is", "visit:utm_campaign", ["launch"]],

@@ -11,8 +11,6 @@ from fastapi.testclient import TestClient
 from mmdb_writer import MMDBWriter
 from netaddr import IPSet
 
-from footfall.ingest.enrich.geo import GeoIP
-from footfall.services import Services
 from tests.trackers.conftest import CHROME, WEBSITE, query
 
 PAGEVIEW = b'{"n":"pageview","u":"https://example.com/","d":"example.com","r":null}'
@@ -39,13 +37,6 @@ def geoip_db(tmp_path: Path) -> Path:
     return path
 
 
-def with_geo(client: TestClient, path: Path) -> TestClient:
-    """The server's enricher reads `path` (what FOOTFALL_GEOIP_DB configures)."""
-    services: Services = client.app.state.services  # type: ignore[attr-defined]
-    services.enricher.geo = GeoIP(path)
-    return client
-
-
 def plausible(client: TestClient, forwarded: str | None = None) -> None:
     headers = {"user-agent": CHROME, "content-type": "text/plain"}
     if forwarded is not None:
@@ -63,7 +54,7 @@ def umami(client: TestClient, forwarded: str | None = None) -> None:
 def test_forwarded_for_from_a_trusted_proxy(
     client_factory: Callable[..., TestClient], geoip_db: Path
 ) -> None:
-    client = with_geo(client_factory("10.1.2.3", trusted_proxies="10.0.0.0/8"), geoip_db)
+    client = client_factory("10.1.2.3", trusted_proxies="10.0.0.0/8", geoip_db=geoip_db)
     plausible(client, "81.2.69.10")
     plausible(client, "198.51.100.1, 2001:db8::5")  # the right-most untrusted hop
     plausible(client, "81.2.69.10, 10.9.9.9")  # another trusted proxy in the chain
@@ -82,7 +73,7 @@ def test_forwarded_for_from_a_trusted_proxy(
 def test_forwarded_for_from_anyone_else_is_ignored(
     client_factory: Callable[..., TestClient], geoip_db: Path
 ) -> None:
-    client = with_geo(client_factory("203.0.113.50", trusted_proxies="10.0.0.0/8"), geoip_db)
+    client = client_factory("203.0.113.50", trusted_proxies="10.0.0.0/8", geoip_db=geoip_db)
     plausible(client, "81.2.69.10")
     plausible(client, "2001:db8::5")
     plausible(client)
@@ -107,7 +98,7 @@ def test_umami_payload_ip_is_the_client(
     client_factory: Callable[..., TestClient], geoip_db: Path
 ) -> None:
     """A server-side sender names the visitor's address in the payload, as Umami allows."""
-    client = with_geo(client_factory("203.0.113.50"), geoip_db)
+    client = client_factory("203.0.113.50", geoip_db=geoip_db)
     body = UMAMI.replace(b'"url":"/"', b'"url":"/","ip":"2001:db8::77"')
     response = client.post("/api/send", content=body, headers={"user-agent": CHROME})
     assert response.status_code == 200
