@@ -31,7 +31,7 @@ def split_url(url: str | None) -> UrlParts:
     utm = {key: query[key][0] for key in UTM_KEYS if key in query}
     if "utm_source" not in utm:
         # Plausible also reads ?ref= and ?source= as the source tag.
-        for alias in ("ref", "source"):
+        for alias in ("source", "ref"):
             if alias in query:
                 utm["utm_source"] = query[alias][0]
                 break

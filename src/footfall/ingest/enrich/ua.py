@@ -11,27 +11,7 @@ from typing import NamedTuple
 
 from ua_parser import parse
 
-# Markers of automation that uap-core does not always classify as a spider.
-_BOT_MARKERS = (
-    "bot",
-    "crawler",
-    "spider",
-    "headlesschrome",
-    "phantomjs",
-    "slurp",
-    "curl/",
-    "wget/",
-    "python-requests",
-    "python-httpx",
-    "go-http-client",
-    "httpclient",
-    "scrapy",
-    "lighthouse",
-    "pingdom",
-    "uptimerobot",
-    "facebookexternalhit",
-    "preview",
-)
+from footfall.ingest.enrich.bots import is_bot
 
 
 class UserAgentInfo(NamedTuple):
@@ -72,7 +52,7 @@ def parse_user_agent(user_agent: str) -> UserAgentInfo:
 
 def _device_type(user_agent: str, device_family: str, os_name: str | None) -> str:
     lowered = user_agent.lower()
-    if device_family == "Spider" or any(marker in lowered for marker in _BOT_MARKERS):
+    if device_family == "Spider" or is_bot(user_agent):
         return "bot"
     if (
         "ipad" in lowered
