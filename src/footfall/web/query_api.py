@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Request
 from fastapi import Query as Param
-from pydantic import ValidationError
+from pydantic import BeforeValidator, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from footfall.query.errors import QueryError
@@ -16,6 +16,20 @@ from footfall.query.runner import run_query
 from footfall.web.deps import services
 
 router = APIRouter(tags=["footfall query"])
+
+
+def _json_whatever_the_content_type(value: Any) -> Any:
+    """`curl -d '{…}'` labels JSON as a form; FastAPI then hands over raw bytes. A query
+    body is JSON whatever its label (as the ingest endpoints read theirs)."""
+    if isinstance(value, bytes | str):
+        try:
+            return orjson.loads(value)
+        except orjson.JSONDecodeError as exc:
+            raise ValueError(f"the body must be a JSON query object: {exc}") from None
+    return value
+
+
+JsonBodyQuery = Annotated[Query, BeforeValidator(_json_whatever_the_content_type)]
 
 _RESPONSE_EXAMPLE = {
     "results": [{"dimensions": ["2025-01-06", "/a"], "metrics": [12, 30]}],
@@ -42,7 +56,7 @@ _RESPONSE_EXAMPLE = {
         },
     },
 )
-async def post_query(request: Request, query: Query) -> dict[str, Any]:
+async def post_query(request: Request, query: JsonBodyQuery) -> dict[str, Any]:
     return await run_in_threadpool(run_query, services(request).store, query)
 
 
