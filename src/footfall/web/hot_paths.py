@@ -31,23 +31,23 @@ HotHandler = Callable[[Request, bytes, Services], Awaitable[Answer]]
 
 
 class BodyTooLarge(IngestRejected):
-    def __init__(self, size: int | str) -> None:
-        super().__init__(413, f"body is {size} bytes; the limit is {MAX_BODY_BYTES}")
+    def __init__(self, size: int | str, limit: int) -> None:
+        super().__init__(413, f"body is {size} bytes; the limit is {limit}")
 
 
-async def read_body(scope: Scope, receive: Receive) -> bytes:
-    """The whole request body, refusing more than MAX_BODY_BYTES before reading it all."""
+async def read_body(scope: Scope, receive: Receive, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The whole request body, refusing more than `limit` bytes before reading it all."""
     for name, value in scope["headers"]:
-        if name == b"content-length" and value.isdigit() and int(value) > MAX_BODY_BYTES:
-            raise BodyTooLarge(value.decode())
+        if name == b"content-length" and value.isdigit() and int(value) > limit:
+            raise BodyTooLarge(value.decode(), limit)
     chunks = bytearray()
     while True:
         message: Message = await receive()
         if message["type"] == "http.disconnect":
             break
         chunks += message.get("body", b"")
-        if len(chunks) > MAX_BODY_BYTES:
-            raise BodyTooLarge(f"more than {len(chunks)}")
+        if len(chunks) > limit:
+            raise BodyTooLarge(f"more than {len(chunks)}", limit)
         if not message.get("more_body", False):
             break
     return bytes(chunks)

@@ -28,6 +28,7 @@ from footfall.ingest.v1 import APP_PATTERN
 from footfall.model import Event, now_us
 from footfall.web.adapters import request_ip
 from footfall.web.deps import services
+from footfall.web.hot_paths import BodyTooLarge, read_body
 
 router = APIRouter(tags=["trackers"])
 
@@ -63,22 +64,6 @@ def drop_counter(request: Request) -> DropCounter:
         counter = DropCounter()
         state.tracker_drops = counter
     return counter
-
-
-class _TooLarge(Exception):
-    pass
-
-
-async def _read_body(request: Request) -> bytes:
-    length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > MAX_BODY_BYTES:
-        raise _TooLarge
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY_BYTES:
-            raise _TooLarge
-    return bytes(body)
 
 
 def _drop_reason(app: str, allowed: frozenset[str], bot: bool) -> str | None:
@@ -176,8 +161,8 @@ def _plausible_errors(status: int, errors: dict[str, list[str]]) -> Response:
 )
 async def plausible_event(request: Request) -> Response:
     try:
-        body = await _read_body(request)
-    except _TooLarge:
+        body = await read_body(request.scope, request.receive, MAX_BODY_BYTES)
+    except BodyTooLarge:
         return _plausible_errors(413, {"request": [f"body is over {MAX_BODY_BYTES} bytes"]})
     try:
         parsed = plausible.parse(body)
@@ -278,8 +263,8 @@ def _cache_token(website: str, session: str, visit: str | None) -> str:
 )
 async def umami_send(request: Request) -> Response:
     try:
-        body = await _read_body(request)
-    except _TooLarge:
+        body = await read_body(request.scope, request.receive, MAX_BODY_BYTES)
+    except BodyTooLarge:
         too_large = {"message": "Payload too large", "code": "payload-too-large", "status": 413}
         return _umami_json({"error": too_large}, 413)
     try:
