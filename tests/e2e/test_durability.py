@@ -9,7 +9,6 @@ and recovers by itself; SIGTERM and SIGINT drain the writer.
 from __future__ import annotations
 
 import contextlib
-import os
 import random
 import signal
 import subprocess
@@ -26,6 +25,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.support.server import ServerProcess
+from tests.support.tmpfs import fill, mounted_tmpfs
 
 Batch = list[dict[str, Any]]
 
@@ -345,31 +345,15 @@ def test_a_signal_drains_the_writer_exits_0_and_keeps_every_acked_event(
 @pytest.fixture
 def mount_tmpfs(tmp_path: Path) -> Iterator[Callable[[str], Path]]:
     """Mount small tmpfs file systems of our own, to fill them or make them read-only."""
-    if os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs root (and chmod does not stop root from writing)")
     mounted: list[Path] = []
+    with contextlib.ExitStack() as mounts:
 
-    def mount(size: str) -> Path:
-        mountpoint = tmp_path / f"tmpfs-{len(mounted)}"
-        mountpoint.mkdir()
-        try:
-            result = subprocess.run(
-                ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mountpoint)],
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-        except FileNotFoundError:
-            pytest.skip("no `mount` command here")
-        if result.returncode != 0:
-            pytest.skip(f"cannot mount a tmpfs here: {result.stderr.strip()}")
-        mounted.append(mountpoint)
-        return mountpoint
+        def mount(size: str) -> Path:
+            mountpoint = tmp_path / f"tmpfs-{len(mounted)}"
+            mounted.append(mounts.enter_context(mounted_tmpfs(mountpoint, size)))
+            return mountpoint
 
-    yield mount
-    for mountpoint in mounted:
-        if subprocess.run(["umount", str(mountpoint)], check=False).returncode != 0:
-            subprocess.run(["umount", "-l", str(mountpoint)], check=False)
+        yield mount
 
 
 def _remount(mountpoint: Path, mode: str) -> subprocess.CompletedProcess[str]:
@@ -379,24 +363,6 @@ def _remount(mountpoint: Path, mode: str) -> subprocess.CompletedProcess[str]:
         text=True,
         check=False,
     )
-
-
-def _fill(directory: Path, leave: int = 0) -> Path:
-    """Fill the file system of `directory` with one file, leaving about `leave` bytes free."""
-    filler = directory / "filler"
-    out = filler.open("wb", buffering=0)
-    try:
-        for chunk in (1 << 20, 1 << 16, 1 << 12):
-            with contextlib.suppress(OSError):
-                while True:
-                    out.write(b"\0" * chunk)
-    finally:
-        with contextlib.suppress(OSError):
-            out.close()
-    assert os.statvfs(directory).f_bavail == 0
-    if leave:
-        os.truncate(filler, max(0, filler.stat().st_size - leave))
-    return filler
 
 
 def _assert_503(response: httpx.Response, cause: str) -> None:
@@ -426,7 +392,7 @@ def test_full_disk_answers_503_stores_nothing_refused_and_recovers_by_itself(
         ingest = _Ingest(server.url, "full")
         for i in range(5):
             assert ingest.post(http, ingest.batch(f"before-{i}", size=1)) == 202
-        filler = _fill(tmpfs, leave=192 * 1024)
+        filler = fill(tmpfs, leave=192 * 1024)
         # Four clients ingest (four more query) until each has been refused three times.
         ingest.run(4, "filling", pad=500, until=lambda: False, refusals=3, readers=4)
         assert len(ingest.acked) > 5, "the space left should have taken a few batches"
@@ -466,7 +432,7 @@ def test_health_turns_green_again_without_traffic_once_retry_after_has_passed(
     try:
         with httpx.Client(base_url=server.url, timeout=30) as http:
             ingest = _Ingest(server.url, "idle")
-            filler = _fill(tmpfs)
+            filler = fill(tmpfs)
             statuses = [
                 ingest.post(http, ingest.batch(f"full-{i}", size=20, pad=500)) for i in range(3)
             ]
@@ -501,7 +467,7 @@ def test_disk_full_when_the_wal_is_checkpointed_refuses_only_what_it_did_not_sto
         ingest = _Ingest(server.url, "ckpt", with_ids=False)
         ingest.run(4, "fill-wal", size=50, pad=800, until=lambda: wal_bytes() > 14 << 20)
         assert not ingest.refused
-        filler = _fill(tmpfs, leave=4 << 20)  # room for the WAL, not for a checkpoint
+        filler = fill(tmpfs, leave=4 << 20)  # room for the WAL, not for a checkpoint
         ingest.run(2, "checkpoint", size=50, pad=800, until=lambda: False, refusals=2, readers=2)
         assert ingest.last_503 is not None
         _assert_503(ingest.last_503, "No space left on device")
@@ -528,7 +494,7 @@ def test_read_only_data_dir_answers_503_and_recovers_when_writable_again(
         # Linux refuses to remount read-only while a file is open for writing, and the
         # store holds its file open. A failed commit makes the store let go of it
         # (it reopens on the next use), so fill the disk first, then flip to read-only.
-        filler = _fill(tmpfs)
+        filler = fill(tmpfs)
         assert ingest.post(http, ingest.batch("full", pad=500)) == 503
         remounted = _remount(tmpfs, "ro")
         assert remounted.returncode == 0, (

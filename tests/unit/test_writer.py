@@ -7,7 +7,6 @@ import contextlib
 import json
 import os
 import random
-import subprocess
 import threading
 import time
 import uuid
@@ -21,6 +20,7 @@ from footfall.model import Event
 from footfall.storage.base import StoreUnavailable
 from footfall.storage.duckdb_store import DuckDBStore
 from footfall.writer import Writer
+from tests.support.tmpfs import fill, mounted_tmpfs
 
 
 @contextlib.contextmanager
@@ -175,40 +175,8 @@ def test_stop_commits_everything_queued_and_refuses_what_comes_after(tmp_path: P
 
 @pytest.fixture
 def tmpfs(tmp_path: Path) -> Iterator[Path]:
-    if os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs root")
-    mountpoint = tmp_path / "tmpfs"
-    mountpoint.mkdir()
-    try:
-        result = subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mountpoint)],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    except FileNotFoundError:
-        pytest.skip("no `mount` command here")
-    if result.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {result.stderr.strip()}")
-    try:
+    with mounted_tmpfs(tmp_path / "tmpfs", "4m") as mountpoint:
         yield mountpoint
-    finally:
-        if subprocess.run(["umount", str(mountpoint)], check=False).returncode != 0:
-            subprocess.run(["umount", "-l", str(mountpoint)], check=False)
-
-
-def _fill(directory: Path) -> Path:
-    filler = directory / "filler"
-    out = filler.open("wb", buffering=0)
-    try:
-        for chunk in (1 << 20, 1 << 16, 1 << 12):
-            with contextlib.suppress(OSError):
-                while True:
-                    out.write(b"\0" * chunk)
-    finally:
-        with contextlib.suppress(OSError):
-            out.close()
-    return filler
 
 
 def _open_files(path: Path) -> list[str]:
@@ -224,7 +192,7 @@ def _open_files(path: Path) -> list[str]:
 def test_a_failed_commit_uses_no_seq_and_the_writer_recovers(tmpfs: Path) -> None:
     with _running(tmpfs / "f.duckdb") as (store, writer):
         assert writer.write_sync(_events(3)) == [1, 2, 3]
-        filler = _fill(tmpfs)
+        filler = fill(tmpfs)
         for _ in range(3):
             with pytest.raises(StoreUnavailable, match="No space left on device"):
                 writer.write_sync(_events(20, pad=400))
@@ -259,7 +227,7 @@ def test_a_failed_commit_during_a_long_read_lets_go_of_the_database(tmpfs: Path)
         try:
             reading.wait()
             time.sleep(0.1)  # the query is running
-            filler = _fill(tmpfs)
+            filler = fill(tmpfs)
             with pytest.raises(StoreUnavailable):
                 writer.write_sync(_events(20, pad=400))
             deadline = time.monotonic() + 60
@@ -290,7 +258,7 @@ def test_a_failed_checkpoint_loses_nothing_committed(
             batch = _events(50, pad=1000)
             writer.write_sync(batch)
             acked += batch
-        filler = _fill(tmpfs)
+        filler = fill(tmpfs)
         filler_size = filler.stat().st_size
         os.truncate(filler, filler_size - 600 * 1024)  # room for the WAL, not a checkpoint
         for _ in range(40):
