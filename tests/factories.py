@@ -306,7 +306,21 @@ class Reference:
         return first
 
     @staticmethod
-    def value(dimension: str, event: GenEvent, entries: dict[str, GenEvent]) -> Any:
+    def exits(events: Iterable[GenEvent]) -> dict[str, GenEvent]:
+        return {e.session_id: e for e in sorted(events, key=lambda e: (e.ts, e.seq))}
+
+    @staticmethod
+    def value(
+        dimension: str,
+        event: GenEvent,
+        entries: dict[str, GenEvent],
+        exits: dict[str, GenEvent] | None = None,
+    ) -> Any:
+        if dimension == "visit:entry_page":
+            return entries[event.session_id].path
+        if dimension == "visit:exit_page":
+            assert exits is not None, "visit:exit_page needs the visits' last events"
+            return exits[event.session_id].path
         if dimension.startswith("time:"):
             return time_bucket(dimension.removeprefix("time:"), event.ts)
         if dimension.startswith("event:props:"):
@@ -357,14 +371,14 @@ class Reference:
     ) -> dict[tuple[Any, ...], list[Any]]:
         """{dimension values: metric values} for every group with at least one event."""
         ranged = self.in_range(app, start, end)
-        entries = self.entries(ranged)
+        entries, exits = self.entries(ranged), self.exits(ranged)
         visits: dict[str, list[GenEvent]] = defaultdict(list)
         for event in ranged:
             visits[event.session_id].append(event)
         groups: dict[tuple[Any, ...], list[GenEvent]] = defaultdict(list)
         for event in ranged:
-            if all(self.passes(f, self.value(f[1], event, entries)) for f in filters):
-                key = tuple(self.value(d, event, entries) for d in dimensions)
+            if all(self.passes(f, self.value(f[1], event, entries, exits)) for f in filters):
+                key = tuple(self.value(d, event, entries, exits) for d in dimensions)
                 groups[key].append(event)
         if not dimensions and not groups:
             groups[()] = []

@@ -336,6 +336,17 @@ def test_visit_dimensions_read_the_entry_even_when_it_arrives_last(loaded: Loade
     assert post(loaded.client, body)["results"] == [{"dimensions": ["desktop"], "metrics": [1]}]
 
 
+def test_entry_and_exit_pages_follow_time_not_arrival(loaded: Loaded) -> None:
+    # The "entry" app's visit arrived exit first: /next (10:05) was posted before /landing.
+    def ask(dimension: str) -> list[Any]:
+        body = body_for([dimension], [], ["events", "visits"], app="entry")
+        results: list[Any] = post(loaded.client, body)["results"]
+        return results
+
+    assert ask("visit:entry_page") == [{"dimensions": ["/landing"], "metrics": [2, 1]}]
+    assert ask("visit:exit_page") == [{"dimensions": ["/next"], "metrics": [2, 1]}]
+
+
 def test_time_week_starts_on_monday(loaded: Loaded) -> None:
     groups = check(loaded, ["time:week"], metrics=["events"], via_get=False)
     for (week,) in groups:
@@ -384,6 +395,8 @@ FILTERS: list[list[Any]] = [
     ["matches", "event:props:plan", ["^p"], {"case_sensitive": False}],
     ["matches_not", "event:props:plan", ["Plus$"]],
     ["is", "event:props:step", [2]],
+    ["is", "visit:entry_page", ["/"]],
+    ["contains", "visit:exit_page", ["docs"]],
 ]
 
 

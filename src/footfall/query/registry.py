@@ -49,6 +49,10 @@ class Dialect(Protocol):
         """Aggregate: `column` of the group's row with the least (ts, seq), even when NULL."""
         ...
 
+    def exit_value(self, column: str) -> str:
+        """Aggregate: `column` of the group's row with the greatest (ts, seq), even when NULL."""
+        ...
+
     def interval_bucket(self, months: bool, column: str) -> str:
         """Start of the fixed-width bucket of `column`; the width (a number of months, or
         of microseconds) is bound as the next parameter. Buckets align as TimescaleDB's."""
@@ -198,6 +202,8 @@ _COLUMN_DIMENSIONS: tuple[tuple[str, str, str], ...] = (
     ("visit:country", "country", "ISO country code (needs a GeoIP database)."),
     ("user_id", "user_id", "The user id a client sent."),
     ("visit:os_family", OS_FAMILY, "Operating system class of the visit's entry."),
+    ("visit:entry_page", "entry_page", "Page path the visit started on (its first event)."),
+    ("visit:exit_page", "exit_page", "Page path the visit ended on (its last event)."),
     # The client of each event on its own, for APIs that classify events rather than
     # visits (contract 002 buckets events by OS even when they share a session id).
     ("event:browser", "browser", "Browser family of this event's client."),
@@ -225,6 +231,13 @@ VISIT_COLUMNS: tuple[str, ...] = (
     "device",
     "country",
 )
+
+# Visit attributes that are not event columns but derived from one: the visit's first
+# or last event's value (within the date range), e.g. its entry and exit pages.
+VISIT_DERIVED: dict[str, tuple[str, Literal["first", "last"]]] = {
+    "entry_page": ("path", "first"),
+    "exit_page": ("path", "last"),
+}
 
 DIMENSIONS: dict[str, Dimension] = {
     **{

@@ -50,6 +50,9 @@ class DuckDBDialect:
         # arg_min would skip rows whose value is NULL; a visit without a source has none.
         return f"arg_min_null({column}, (ts, seq))"
 
+    def exit_value(self, column: str) -> str:
+        return f"arg_max_null({column}, (ts, seq))"
+
     def interval_bucket(self, months: bool, column: str) -> str:
         # DuckDB's time_bucket uses TimescaleDB's origins (2000-01-03 for fixed
         # widths, so weeks start on Monday; 2000-01-01 for months).

@@ -3,7 +3,8 @@
 The shape is the same everywhere:
 
     entry      (only when a visit: dimension is used) per visit, the visit
-               columns of its entry: its first event in the date range
+               columns of its entry (its first event in the date range), and
+               derived ones such as its exit page (its last event's path)
     ranged     the app's events in the date range, visit columns from `entry`
     base       the app's events in the date range that pass the filters,
                with each dimension projected as d0, d1, …
@@ -26,7 +27,7 @@ from typing import Any
 from footfall.model import EVENT_COLUMNS
 from footfall.query.errors import QueryError
 from footfall.query.model import Filter, ResolvedQuery
-from footfall.query.registry import VISIT_COLUMNS, Dialect, Dimension, Metric
+from footfall.query.registry import VISIT_COLUMNS, VISIT_DERIVED, Dialect, Dimension, Metric
 
 _IDENTIFIER = re.compile(r"[a-z_]+")
 
@@ -125,19 +126,31 @@ def _visit_columns(query: ResolvedQuery) -> list[str]:
     for dimension in (*query.dimensions, *(f.dimension for f in query.filters)):
         if dimension.visit and dimension.column is not None:
             # A column, or an expression over columns (visit:os_family reads `os`).
-            used.update(set(_IDENTIFIER.findall(dimension.column)) & set(VISIT_COLUMNS))
-    return [c for c in VISIT_COLUMNS if c in used]
+            used.update(_IDENTIFIER.findall(dimension.column))
+    return [c for c in (*VISIT_COLUMNS, *VISIT_DERIVED) if c in used]
+
+
+def _visit_value(dialect: Dialect, column: str) -> tuple[str, str]:
+    """(aggregate over a visit's events, the event column it falls back to for events
+    without a visit) for one visit column."""
+    if column in VISIT_DERIVED:
+        source, which = VISIT_DERIVED[column]
+        aggregate = dialect.entry_value if which == "first" else dialect.exit_value
+        return aggregate(source), source
+    return dialect.entry_value(column), column
 
 
 def _ranged(dialect: Dialect, query: ResolvedQuery, table: str, visit_columns: list[str]) -> Sql:
     """`entry` (one row per visit: its first event's visit columns) and `ranged` (the
     app's events in the range, those columns replaced by the entry's)."""
-    entry = ["session_id", *(f"{dialect.entry_value(c)} AS {c}" for c in visit_columns)]
+    values = {c: _visit_value(dialect, c) for c in visit_columns}
+    entry = ["session_id", *(f"{values[c][0]} AS {c}" for c in visit_columns)]
     out = Sql().add("entry AS (").add(_select(entry, f"FROM {table} WHERE "))
     out.extend(_range_where(query)).add(" AND session_id IS NOT NULL GROUP BY session_id), ")
     columns = [f"e.{c}" for c in EVENT_COLUMNS if c not in visit_columns]
     columns += [
-        f"CASE WHEN e.session_id IS NULL THEN e.{c} ELSE v.{c} END AS {c}" for c in visit_columns
+        f"CASE WHEN e.session_id IS NULL THEN e.{values[c][1]} ELSE v.{c} END AS {c}"
+        for c in visit_columns
     ]
     rest = f"FROM {table} e LEFT JOIN entry v ON e.session_id = v.session_id WHERE "
     out.add("ranged AS (").add(_select(columns, rest))
