@@ -166,23 +166,47 @@ def _zipf_ranks(rng: np.random.Generator, count: int, size: int) -> IntArray:
     return chosen
 
 
-def generate(
-    events: int,
-    *,
-    seed: int = DEFAULT_SEED,
-    now: dt.datetime | None = None,
-    batch_size: int = MAX_EVENTS_PER_BODY,
-    max_body_bytes: int = MAX_BODY_BYTES,
-) -> Dataset:
-    """Generate `events` events ending at `now` (default: the current minute, UTC)."""
+@dataclass
+class Simulation:
+    """The data set as numpy arrays (one entry per visit, visitor or event), before any
+    text is made of it: `generate` turns it into NDJSON, bench/direct_load.py into an
+    Arrow table. Event arrays are in generation order; `order` sorts them by time."""
+
+    events: int
+    now: dt.datetime
+    n_visits: int
+    n_visitors: int
+    lengths: IntArray
+    visit_app: IntArray
+    visit_visitor: IntArray
+    visitor_client: IntArray
+    visitor_country: IntArray
+    visitor_has_user: npt.NDArray[np.bool_]
+    visit_referrer: IntArray
+    visit_campaign: IntArray
+    ts_us: IntArray
+    visit_of: IntArray
+    position: IntArray
+    is_custom: npt.NDArray[np.bool_]
+    custom_kind: IntArray
+    prop_pick: IntArray
+    page_rank: IntArray
+    is_last: npt.NDArray[np.bool_]
+    next_gap: FloatArray
+    order: IntArray
+    catalogs: list[list[str]]
+
+
+def simulate(
+    events: int, *, seed: int = DEFAULT_SEED, now: dt.datetime | None = None
+) -> Simulation:
+    """Draw `events` events ending at `now` (default: the current minute, UTC)."""
     if events < 1:
         raise ValueError("events must be at least 1")
-    started = time.perf_counter()
     if now is None:
         now = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
     now = now.astimezone(dt.UTC)
     rng = np.random.default_rng(seed)
-
     # --- visits --------------------------------------------------------------------
     lengths_p = _probabilities(VISIT_LENGTHS)
     mean_length = float((np.arange(1, 11) * lengths_p).sum())
@@ -258,6 +282,47 @@ def generate(
 
     order = np.argsort(ts_us, kind="stable")
     catalogs = [_page_catalog(rng) for _ in APPS]
+
+    return Simulation(
+        events=events, now=now, n_visits=n_visits, n_visitors=n_visitors, lengths=lengths,
+        visit_app=visit_app, visit_visitor=visit_visitor, visitor_client=visitor_client,
+        visitor_country=visitor_country, visitor_has_user=visitor_has_user,
+        visit_referrer=visit_referrer, visit_campaign=visit_campaign, ts_us=ts_us,
+        visit_of=visit_of, position=position, is_custom=is_custom, custom_kind=custom_kind,
+        prop_pick=prop_pick, page_rank=page_rank, is_last=is_last, next_gap=next_gap,
+        order=order, catalogs=catalogs,
+    )  # fmt: skip
+
+
+def generate(
+    events: int,
+    *,
+    seed: int = DEFAULT_SEED,
+    now: dt.datetime | None = None,
+    batch_size: int = MAX_EVENTS_PER_BODY,
+    max_body_bytes: int = MAX_BODY_BYTES,
+) -> Dataset:
+    """Generate `events` events ending at `now` (default: the current minute, UTC)."""
+    started = time.perf_counter()
+    sim = simulate(events, seed=seed, now=now)
+    now = sim.now
+    n_visits, visit_app, visit_visitor = sim.n_visits, sim.visit_app, sim.visit_visitor
+    visitor_client, visitor_country = sim.visitor_client, sim.visitor_country
+    visitor_has_user, visit_referrer = sim.visitor_has_user, sim.visit_referrer
+    visit_campaign, ts_us, visit_of, position = (
+        sim.visit_campaign,
+        sim.ts_us,
+        sim.visit_of,
+        sim.position,
+    )
+    is_custom, custom_kind, prop_pick = sim.is_custom, sim.custom_kind, sim.prop_pick
+    page_rank, is_last, next_gap, order, catalogs = (
+        sim.page_rank,
+        sim.is_last,
+        sim.next_gap,
+        sim.order,
+        sim.catalogs,
+    )
 
     ts_text = np.datetime_as_string(
         ts_us.astype("datetime64[us]").astype("datetime64[ms]"), unit="ms"
