@@ -12,6 +12,7 @@ from footfall import __version__
 from footfall.services import Services
 from footfall.settings import Settings
 from footfall.web import (
+    dropped,
     events,
     health,
     ingest_api,
@@ -32,6 +33,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.services = await run_in_threadpool(Services.start, settings)
+        # What the tracker endpoints drop on purpose is counted in the store.
+        app.state.tracker_drops = app.state.services.drops
         try:
             yield
         finally:
@@ -55,4 +58,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sessions.router)
     app.include_router(script.router)
     app.include_router(trackers.router)
+    app.include_router(dropped.router)
     return app

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass, field
 
 from footfall.counters import PageviewCounter
+from footfall.drops import DropLedger
 from footfall.ingest.enrich.pipeline import Enricher
 from footfall.settings import Settings
 from footfall.storage.base import Store
@@ -27,6 +28,7 @@ class Services:
     writer: Writer
     enricher: Enricher
     pageviews: PageviewCounter
+    drops: DropLedger
     started_at: float = field(default_factory=time.time)
 
     @classmethod
@@ -43,9 +45,12 @@ class Services:
         enricher = Enricher(
             settings.data_dir, store_ip=settings.store_ip, geoip_db=settings.geoip_db
         )
-        return cls(settings, store, writer, enricher, pageviews)
+        drops = DropLedger(store)
+        drops.start()
+        return cls(settings, store, writer, enricher, pageviews, drops)
 
     def stop(self) -> None:
         """Drain the writer (every queued event is committed), then close the store."""
         self.writer.stop()
+        self.drops.stop()
         self.store.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -40,6 +41,11 @@ class Store(Protocol):
         each event's `seq`, or None for a skipped duplicate. Raises
         StoreUnavailable when nothing could be stored.
         """
+
+    def add_drop_counts(self, rows: Sequence[tuple[str, dt.date, str, int]]) -> None:
+        """Append (app, day, reason, n) rows to `dropped_counts`, all or none.
+
+        Raises StoreUnavailable when nothing could be stored."""
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """Run one compiled, parameterised read query and return its rows."""

@@ -20,6 +20,7 @@ stored batch into an error and reuse its `seq`s.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import threading
 import time
@@ -209,6 +210,17 @@ class DuckDBStore:
             # Durable from here on: whatever happens next, the batch is stored.
             self._maybe_checkpoint(conn)
             return seqs
+
+    def add_drop_counts(self, rows: Sequence[tuple[str, dt.date, str, int]]) -> None:
+        with self._lock:
+            conn = self._writer_connection()
+            try:
+                conn.execute("BEGIN")
+                conn.executemany("INSERT INTO dropped_counts VALUES (?, ?, ?, ?)", rows)
+                conn.execute("COMMIT")
+            except (duckdb.Error, OSError) as exc:
+                self._drop(conn, rollback=True)
+                raise StoreUnavailable(f"cannot write to {self.path}: {exc}") from exc
 
     def _maybe_checkpoint(self, conn: duckdb.DuckDBPyConnection) -> None:
         """Fold a big WAL into the file. A failure costs nothing already committed."""

@@ -66,6 +66,21 @@ DUCKDB_MIGRATIONS: tuple[Migration, ...] = (
         "interactive flag (non-interactive events do not affect bounce)",
         ("ALTER TABLE events ADD COLUMN interactive BOOLEAN NOT NULL DEFAULT true",),
     ),
+    Migration(
+        3,
+        "counts of events dropped on purpose (bots, unlisted apps, spam), by app, day, reason",
+        (
+            # Appended to, never updated: readers sum `n` (footfall/drops.py).
+            """
+            CREATE TABLE dropped_counts (
+                app VARCHAR NOT NULL,
+                day DATE NOT NULL,
+                reason VARCHAR NOT NULL,
+                n BIGINT NOT NULL
+            )
+            """,
+        ),
+    ),
 )
 
 LATEST_VERSION = DUCKDB_MIGRATIONS[-1].version
