@@ -12,6 +12,7 @@ from footfall import __version__
 from footfall.services import Services
 from footfall.settings import Settings
 from footfall.web import (
+    dashboard,
     dropped,
     events,
     health,
@@ -58,5 +59,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sessions.router)
     app.include_router(script.router)
     app.include_router(trackers.router)
+    app.include_router(dashboard.router)
     app.include_router(dropped.router)
     return app

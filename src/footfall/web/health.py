@@ -1,4 +1,4 @@
-"""Liveness of the store, for load balancers and monitors; and the JSON root."""
+"""Liveness of the store, for load balancers and monitors. (`GET /` is in web/dashboard.py.)"""
 
 from __future__ import annotations
 
@@ -61,8 +61,3 @@ async def healthz(request: Request) -> JSONResponse:
     if problem is not None:
         return JSONResponse({"status": "unavailable", "reason": problem}, status_code=503)
     return JSONResponse({"status": "ok"})
-
-
-@router.get("/", summary="Hello (contract 002)")
-async def root() -> dict[str, str]:
-    return {"hello": "world"}

@@ -1,0 +1,162 @@
+"""The dashboard for browsers: `GET /` (when HTML is asked for), `GET /dashboard`, its
+realtime counter and its static files. Numbers come from footfall.dashboard.report,
+which asks the typed Query like every other reader."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+
+from footfall.dashboard import assets, render, report
+from footfall.dashboard.state import DashboardState, StateError, parse_state
+from footfall.query.errors import QueryError
+from footfall.storage.base import StoreUnavailable
+from footfall.web.deps import services
+
+router = APIRouter(tags=["dashboard"])
+
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+_NO_STORE = {"Cache-Control": "no-store", "Vary": "Accept"}
+
+
+def _qualities(accept: str) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for part in accept.split(","):
+        media, *params = (piece.strip() for piece in part.split(";"))
+        if not media:
+            continue
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        out[media.lower()] = max(quality, out.get(media.lower(), 0.0))
+    return out
+
+
+def wants_html(accept: str) -> bool:
+    """True when the client names HTML and prefers it to JSON (a browser's Accept).
+    `*/*`, `application/json` or no header keep contract 002's JSON answer; so does a
+    tie, since the JSON root is the contract."""
+    q = _qualities(accept)
+    html = max((q.get(t, 0.0) for t in _HTML_TYPES), default=0.0)
+    json = q.get("application/json", q.get("application/*", q.get("*/*", 0.0)))
+    return html > 0 and html > json
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _default_app(request: Request) -> str:
+    allowed = services(request).settings.allowed_apps()
+    return min(allowed) if allowed else "default"
+
+
+def _known_apps(request: Request, current: str) -> list[str]:
+    # The Query model cannot list the apps that have events (no `app` dimension), so
+    # the picker offers FOOTFALL_APPS and the current app, and takes any other name.
+    return sorted(services(request).settings.allowed_apps() | {current})
+
+
+def _error_page(request: Request, status: int, title: str, message: str) -> HTMLResponse:
+    html = render.page("error.html", title=title, message=message, status=status)
+    return HTMLResponse(html, status_code=status, headers=_NO_STORE)
+
+
+async def dashboard_page(request: Request) -> Response:
+    try:
+        state = parse_state(request.query_params.multi_items(), _default_app(request))
+    except StateError as exc:
+        return _error_page(request, 400, "Bad dashboard link", str(exc))
+    svc = services(request)
+    try:
+        data = await report.load(svc.store, state, _now())
+    except QueryError as exc:
+        return _error_page(request, 400, "Bad dashboard link", str(exc))
+    except StoreUnavailable as exc:
+        return _error_page(request, 503, "The event store is unavailable", str(exc))
+    allowed = svc.settings.allowed_apps()
+    unknown = (
+        not data.app_has_events
+        and "app" in request.query_params
+        and state.app not in allowed
+        and state.app != "default"
+    )
+    html = render.page(
+        "dashboard.html",
+        report=data,
+        state=state,
+        apps=_known_apps(request, state.app),
+        origin=str(request.base_url).rstrip("/"),
+        unknown_app=unknown,
+        clear_filters=DashboardState(state.app, state.period, state.start, state.end).href(),
+    )
+    return HTMLResponse(html, status_code=404 if unknown else 200, headers=_NO_STORE)
+
+
+@router.get(
+    "/",
+    summary="Hello (contract 002), or the dashboard for a browser",
+    description='`{"hello": "world"}`; a client whose `Accept` prefers `text/html` '
+    "(a browser) gets the dashboard page instead, as `GET /dashboard` answers.",
+    response_class=JSONResponse,
+    responses={200: {"content": {"application/json": {"example": {"hello": "world"}}}}},
+)
+async def root(request: Request) -> Response:
+    if wants_html(request.headers.get("accept", "")):
+        return await dashboard_page(request)
+    return JSONResponse({"hello": "world"}, headers={"Vary": "Accept"})
+
+
+@router.get(
+    "/dashboard",
+    summary="The dashboard (HTML)",
+    description="Query parameters: `app`, `period` (today, 7d, 30d, 90d, month, 12mo, "
+    "custom with `from` and `to` as YYYY-MM-DD), filters `page`, `source`, `utm_source`, "
+    "`utm_medium`, `utm_campaign`, `browser`, `os`, `device`, `country`, `event`, "
+    "`prop.<key>` (value `(none)`: rows without one), `props` (a property key to break "
+    "the filtered event down by). See docs/dashboard.md.",
+    response_class=HTMLResponse,
+)
+async def dashboard(request: Request) -> Response:
+    return await dashboard_page(request)
+
+
+@router.get(
+    "/dashboard/realtime",
+    summary="Unique visitors of the last five minutes, for the dashboard's counter",
+)
+async def realtime(request: Request, app: str = "default") -> dict[str, Any]:
+    visitors = await report.realtime_visitors(services(request).store, app, _now())
+    return {"app": app, "visitors": visitors, "minutes": report.REALTIME_MINUTES}
+
+
+@router.get("/dashboard/static/{name:path}", include_in_schema=False)
+async def static_file(request: Request, name: str) -> Response:
+    asset = assets.ASSETS.get(name)
+    if asset is None:
+        return Response(f"no dashboard file {name!r}\n", status_code=404, media_type="text/plain")
+    gzipped = asset.gzipped is not None and assets.accepts_gzip(
+        request.headers.get("accept-encoding", "")
+    )
+    versioned = request.query_params.get("v") == asset.digest
+    headers = {
+        "ETag": asset.etag_gzip if gzipped else asset.etag,
+        "Cache-Control": assets.IMMUTABLE if versioned else assets.REVALIDATE,
+        "Vary": "Accept-Encoding",
+        "X-Content-Type-Options": "nosniff",
+    }
+    tags = assets.entity_tags(request.headers.get("if-none-match", ""))
+    if tags & {"*", asset.etag, asset.etag_gzip}:
+        return Response(status_code=304, headers=headers)
+    if gzipped and asset.gzipped is not None:
+        headers["Content-Encoding"] = "gzip"
+        return Response(asset.gzipped, media_type=asset.content_type, headers=headers)
+    return Response(asset.body, media_type=asset.content_type, headers=headers)
