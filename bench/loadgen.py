@@ -30,6 +30,7 @@ _WRK_SCRIPT = """\
 wrk.method = "POST"
 wrk.body = [==[{body}]==]
 wrk.headers["Content-Type"] = "{content_type}"
+{extra_headers}
 
 done = function(summary, latency, requests)
   local e = summary.errors
@@ -103,6 +104,7 @@ def wrk_post(
     duration_s: float = 15.0,
     threads: int = 1,
     cpus: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> LoadResult:
     """POST `body` to `url` over `connections` keep-alive connections for `duration_s`."""
     wrk = shutil.which("wrk")
@@ -113,7 +115,12 @@ def wrk_post(
         raise ValueError("body cannot be embedded in the Lua script")
     with tempfile.TemporaryDirectory(prefix="footfall-bench-wrk-") as tmp:
         script = Path(tmp) / "post.lua"
-        script.write_text(_WRK_SCRIPT.format(body=text, content_type=content_type))
+        extra = "\n".join(
+            f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in (headers or {}).items()
+        )
+        script.write_text(
+            _WRK_SCRIPT.format(body=text, content_type=content_type, extra_headers=extra)
+        )
         argv = [
             wrk, f"-t{threads}", f"-c{connections}", f"-d{max(1, round(duration_s))}s",
             "--timeout", "5s", "-s", str(script), url,
@@ -154,12 +161,13 @@ def python_post_loop(
     content_type: str = "application/json",
     connections: int = 8,
     duration_s: float = 2.0,
+    headers: dict[str, str] | None = None,
 ) -> LoadResult:
     """The wrk fallback: `connections` threads, each a keep-alive loop of POSTs."""
     latencies: list[list[float]] = [[] for _ in range(connections)]
     non_2xx = [0] * connections
     errors = [0] * connections
-    headers = {"Content-Type": content_type}
+    headers = {"Content-Type": content_type, **(headers or {})}
     deadline = time.perf_counter() + duration_s
 
     def worker(slot: int) -> None:
@@ -289,6 +297,23 @@ class JsonClient:
         started = time.perf_counter()
         try:
             self.conn.request("POST", path, body=body, headers={"Content-Type": "application/json"})
+            response = self.conn.getresponse()
+            raw = response.read()
+        except OSError:
+            self.conn.close()
+            self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+            raise
+        elapsed = (time.perf_counter() - started) * 1000
+        try:
+            decoded: Any = json.loads(raw)
+        except ValueError:
+            decoded = raw.decode(errors="replace")
+        return response.status, decoded, elapsed
+
+    def get(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, Any, float]:
+        started = time.perf_counter()
+        try:
+            self.conn.request("GET", path, headers=headers or {})
             response = self.conn.getresponse()
             raw = response.read()
         except OSError:
