@@ -44,6 +44,9 @@ def accepted(response: Any) -> None:
 
 @pytest.mark.parametrize("name", all_fixtures("plausible"))
 def test_every_captured_body_is_accepted(client: TestClient, name: str) -> None:
+    if "engagement" in name:
+        # Engagement extends a visit; the tracker sends it after the page's pageview.
+        accepted(send(client, {**json.loads(fixture(name)), "n": "pageview"}))
     accepted(send(client, fixture(name)))
 
 
@@ -379,6 +382,36 @@ def test_allow_list_drops_other_apps(client_factory: Callable[..., TestClient]) 
     accepted(send(client, fixture("plausible/pageview")))
     assert client.get("/api/trackers/dropped").json()["dropped"] == [
         {"app": "example-rollup.com", "reason": "unknown_app", "events": 1}
+    ]
+
+
+@pytest.mark.parametrize(
+    "referrer", ["https://semalt.com/", "http://www.darodar.com/x", "https://a.ilovevitaly.com"]
+)
+def test_referrer_spam_is_dropped(client: TestClient, referrer: str) -> None:
+    response = send(client, {**OK, "r": referrer})
+    assert response.status_code == 202 and response.text == "ok"
+    assert response.headers["x-plausible-dropped"] == "1"
+    assert total(client, "example.com", "events") == 0
+    accepted(send(client, {**OK, "r": "https://news.ycombinator.com/"}))
+    assert total(client, "example.com", "events") == 1
+    assert client.get("/api/trackers/dropped").json()["dropped"] == [
+        {"app": "example.com", "reason": "spam_referrer", "events": 1}
+    ]
+
+
+def test_engagement_without_an_open_visit_is_dropped(client: TestClient) -> None:
+    engagement = json.loads(fixture("plausible/engagement"))
+    response = send(client, engagement)
+    assert response.headers["x-plausible-dropped"] == "1"
+    assert total(client, "example.com", "events") == 0
+    # Another visitor's visit does not count: the visit must be this visitor's.
+    accepted(send(client, {**engagement, "n": "pageview"}, user_agent=IPHONE))
+    assert send(client, engagement).headers["x-plausible-dropped"] == "1"
+    accepted(send(client, engagement, user_agent=IPHONE))
+    assert total(client, "example.com", "events") == 2
+    assert client.get("/api/trackers/dropped").json()["dropped"] == [
+        {"app": "example.com", "reason": "no_visit", "events": 2}
     ]
 
 

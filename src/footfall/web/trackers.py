@@ -24,6 +24,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from footfall.ingest import plausible, umami
 from footfall.ingest.enrich.bots import is_bot
+from footfall.ingest.enrich.spam import is_spam_referrer
 from footfall.ingest.v1 import APP_PATTERN
 from footfall.model import Event, now_us
 from footfall.web.adapters import request_ip
@@ -66,13 +67,16 @@ def drop_counter(request: Request) -> DropCounter:
     return counter
 
 
-def _drop_reason(app: str, allowed: frozenset[str], bot: bool) -> str | None:
+def _drop_reason(app: str, allowed: frozenset[str], bot: bool, spam: bool = False) -> str | None:
+    """Why an event is dropped on purpose (a reason of footfall.drops.REASONS), or None."""
     if not _APP.match(app):
         return "invalid_app"
     if allowed and app not in allowed:
         return "unknown_app"
     if bot:
         return "bot"
+    if spam:
+        return "spam_referrer"
     return None
 
 
@@ -172,16 +176,22 @@ async def plausible_event(request: Request) -> Response:
     counter = drop_counter(request)
     user_agent = request.headers.get("user-agent")
     bot = is_bot(user_agent)
+    spam = is_spam_referrer(parsed.referrer)
     allowed = svc.settings.allowed_apps()
+    ip = request_ip(request)
     keep: list[Event] = []
     for event in plausible.to_events(parsed):
-        reason = _drop_reason(event.app, allowed, bot)
+        reason = _drop_reason(event.app, allowed, bot, spam)
+        if reason is None and event.name == plausible.ENGAGEMENT:
+            # As Plausible: engagement only extends a visit, it never starts one.
+            visitor = svc.enricher.visitor_of(event, ip=ip, user_agent=user_agent)
+            if svc.enricher.sessions.open_session(event.app, visitor, event.ts) is None:
+                reason = "no_visit"
         if reason is None:
             keep.append(event)
         else:
             counter.add(event.app, reason)
     if keep:
-        ip = request_ip(request)
         for event in keep:
             svc.enricher.enrich(event, ip=ip, user_agent=user_agent)
         await svc.writer.write(keep)

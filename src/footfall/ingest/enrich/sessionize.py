@@ -36,6 +36,13 @@ class Sessionizer:
             self._sweep()
         return session_id
 
+    def open_session(self, app: str, visitor_id: int, ts: int) -> str | None:
+        """The visitor's visit that `ts` falls in, if one is open; changes nothing."""
+        current = self._open.get((app, visitor_id))
+        if current is not None and abs(ts - current[0]) <= self.timeout_us:
+            return current[1]
+        return None
+
     def _sweep(self) -> None:
         """Forget visits that have ended, so memory follows the live audience only."""
         cutoff = self._newest_ts - self.timeout_us
