@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import random
 import shutil
 import subprocess
@@ -27,6 +28,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bench.servers import RunningServer, ceiling_spec, footfall_spec, pinned
 
@@ -86,6 +88,22 @@ class Run:
     p99_ms: float
     non_2xx: int
     errors: int
+    cpu_us: float = 0.0  # server CPU (user + system) per request: robust on a busy machine
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of process `pid` so far (all its threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measured(server: RunningServer, name: str, url: str, body: bytes, opts: dict[str, Any]) -> Run:
+    before = cpu_seconds(server.pid)
+    run = wrk(url, body, **opts)
+    run.name = name
+    requests = run.rps * opts["seconds"]
+    run.cpu_us = (cpu_seconds(server.pid) - before) / requests * 1e6 if requests else 0.0
+    return run
 
 
 def wrk(url: str, body: bytes, *, seconds: int, connections: int, cpus: str | None) -> Run:
@@ -139,12 +157,14 @@ def batch_bodies(count: int, per_body: int, seed: int = 7) -> list[bytes]:
     return bodies
 
 
-def batch(server: RunningServer, bodies: list[bytes]) -> tuple[float, list[float]]:
-    """Events/s over all bodies, one keep-alive client; and each body's milliseconds."""
+def batch(server: RunningServer, bodies: list[bytes]) -> tuple[float, list[float], float]:
+    """Events/s over all bodies, one keep-alive client; each body's milliseconds; and the
+    server's CPU microseconds per event."""
     host, port = server.host_port
     conn = http.client.HTTPConnection(host, port, timeout=300)
     headers = {"Content-Type": "application/x-ndjson"}
     events, times = 0, []
+    cpu_before = cpu_seconds(server.pid)
     started = time.perf_counter()
     for body in bodies:
         t0 = time.perf_counter()
@@ -155,7 +175,9 @@ def batch(server: RunningServer, bodies: list[bytes]) -> tuple[float, list[float
             raise SystemExit(f"batch failed: {response.status} {payload[:300]!r}")
         events += int(json.loads(payload)["accepted"])
         times.append((time.perf_counter() - t0) * 1000)
-    return events / (time.perf_counter() - started), times
+    elapsed = time.perf_counter() - started
+    cpu_us = (cpu_seconds(server.pid) - cpu_before) / events * 1e6
+    return events / elapsed, times, cpu_us
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -169,14 +191,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-batch", action="store_true")
     parser.add_argument("--batch-bodies", type=int, default=6)
     args = parser.parse_args(argv)
-    opts = {"seconds": args.duration, "connections": args.connections, "cpus": args.client_cpus}
+    opts: dict[str, Any] = {
+        "seconds": args.duration,
+        "connections": args.connections,
+        "cpus": args.client_cpus,
+    }
 
     runs: list[Run] = []
     if not args.no_ceiling:
         ceiling = RunningServer(ceiling_spec(), cpus=args.server_cpus).wait_ready()
         try:
-            runs.append(wrk(ceiling.url + "/", ROUTES["v1"][1], **opts))  # type: ignore[arg-type]
-            runs[-1].name = "ceiling"
+            runs.append(measured(ceiling, "ceiling", ceiling.url + "/", ROUTES["v1"][1], opts))
         finally:
             ceiling.stop()
     with tempfile.TemporaryDirectory(prefix="footfall-probe-") as data:
@@ -184,14 +209,13 @@ def main(argv: list[str] | None = None) -> int:
         try:
             for name in [r for r in args.routes.split(",") if r]:
                 path, body = ROUTES[name]
-                runs.append(wrk(server.url + path, body, **opts))  # type: ignore[arg-type]
-                runs[-1].name = name
+                runs.append(measured(server, name, server.url + path, body, opts))
             if not args.no_batch:
                 bodies = batch_bodies(args.batch_bodies, 10_000)
-                rate, times = batch(server, bodies)
+                rate, times, cpu_us = batch(server, bodies)
                 print(
-                    f"batch  {rate:>10,.0f} events/s  ms per 10k body: "
-                    + " ".join(f"{t:.0f}" for t in times),
+                    f"batch  {rate:>10,.0f} events/s  server CPU {cpu_us:.1f} us/event  "
+                    "ms per 10k body: " + " ".join(f"{t:.0f}" for t in times),
                     flush=True,
                 )
         finally:
@@ -201,7 +225,8 @@ def main(argv: list[str] | None = None) -> int:
         ratio = f"{run.rps / base:6.0%}" if base else ""
         print(
             f"{run.name:<12} {run.rps:>9,.0f} req/s  p50 {run.p50_ms:6.2f} ms  "
-            f"p99 {run.p99_ms:6.2f} ms  non2xx {run.non_2xx}  errors {run.errors}  {ratio}"
+            f"p99 {run.p99_ms:6.2f} ms  non2xx {run.non_2xx}  errors {run.errors}  "
+            f"CPU {run.cpu_us:5.1f} us/req  {ratio}"
         )
     return 0
 

