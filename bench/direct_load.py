@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,7 +56,7 @@ class Loaded:
     seconds: float
 
 
-def _strings(values: list[str | None], indices: IntArray) -> pa.Array:
+def _strings(values: Sequence[str | None], indices: IntArray) -> pa.Array:
     """A dictionary-encoded string column: `values[indices[i]]` (None stays null)."""
     dictionary = pa.array(values, type=pa.string())
     decoded: pa.Array = pa.DictionaryArray.from_arrays(
@@ -134,8 +135,8 @@ def arrow_events(sim: Simulation) -> pa.Table:
                 urls.append(url)
                 paths.append(parts.path)
                 hosts.append(parts.hostname)
-    tag = np.where(position == 0, campaign + 1, 0)
-    url_index = (app * n_pages + rank) * n_tags + tag
+    landing_tag = np.where(position == 0, campaign + 1, 0)
+    url_index = (app * n_pages + rank) * n_tags + landing_tag
     columns["url"] = _strings(urls, url_index)
     columns["hostname"] = _strings(hosts, url_index)
     columns["path"] = _strings(paths, url_index)
@@ -160,12 +161,12 @@ def arrow_events(sim: Simulation) -> pa.Table:
     columns["referrer_domain"] = _strings(domains, origin)
     columns["source"] = _strings(sources, origin)
     for field_index, column in enumerate(("utm_source", "utm_medium", "utm_campaign")):
-        values: list[str | None] = [None] + [c[field_index] for c in CAMPAIGNS]
-        columns[column] = _strings(values, campaign + 1)
+        tags: list[str | None] = [None, *(str(c[field_index]) for c in CAMPAIGNS)]
+        columns[column] = _strings(tags, campaign + 1)
 
     client = sim.visitor_client[visitor]
     for field_index, column in enumerate(("browser", "os", "device")):
-        columns[column] = _strings([c[field_index] for c in CLIENTS], client)
+        columns[column] = _strings([str(c[field_index]) for c in CLIENTS], client)
     columns["country"] = _strings([c for c, _ in COUNTRIES], sim.visitor_country[visitor])
 
     gap = np.round(sim.next_gap[order], 1)

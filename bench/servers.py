@@ -35,9 +35,10 @@ class ServerSpec:
     env: dict[str, str] = field(default_factory=dict)
 
 
-def footfall_spec(data_dir: Path, *extra: str) -> ServerSpec:
+def footfall_spec(data_dir: Path, *extra: str, env: dict[str, str] | None = None) -> ServerSpec:
     return ServerSpec(
         name="footfall",
+        env=env or {},
         argv=(
             sys.executable, "-m", "footfall", "serve",
             "--port", "0", "--data-dir", str(data_dir), "--log-level", "warning",
@@ -176,3 +177,20 @@ def start(spec: ServerSpec, *, cpus: str | None, timeout: float = 60.0) -> Runni
 
 def directory_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def replica001_spec() -> ServerSpec:
+    return ServerSpec(
+        name="contract 001 replica",
+        argv=(sys.executable, "-m", "bench.replicas.contract001", "--port", "0"),
+    )
+
+
+def replica003_spec(database: Path) -> ServerSpec:
+    return ServerSpec(
+        name="contract 003 replica",
+        argv=(
+            sys.executable, "-m", "bench.replicas.contract003",
+            "--port", "0", "--db", str(database),
+        ),
+    )  # fmt: skip
