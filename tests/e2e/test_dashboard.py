@@ -244,10 +244,15 @@ def test_kpi_buttons_switch_the_chart_and_tabs_switch_tables(
     assert pageviews.get_attribute("aria-pressed") == "true"
     assert page.locator("#chart").get_attribute("aria-label") == "Total pageviews by day"
 
-    # Devices: the browser table shows; the OS tab swaps it in.
-    assert page.locator("#panel-browser").is_visible()
-    assert not page.locator("#panel-os").is_visible()
-    page.get_by_role("tab", name="OS").click()
-    assert page.locator("#panel-os").is_visible()
-    assert not page.locator("#panel-browser").is_visible()
+    # Devices: the browser table shows; a tab swaps in another table, in place.
+    assert table(page, "browser") == {"Chrome": ["3", "75%"], "Mobile Safari": ["1", "25%"]}
+    page.evaluate("window.notReloaded = true")
+    page.locator("#card-device_tab").get_by_role("link", name="Device", exact=True).click()
+    page.locator("#table-device").wait_for()
+    assert table(page, "device") == {"desktop": ["3", "75%"], "mobile": ["1", "25%"]}
+    assert page.locator("#table-browser").count() == 0
+    assert page.evaluate("window.notReloaded") is True
+    assert page.url.endswith("?app=shop&period=30d&device_tab=device")
+    # The shared link opens on that tab.
+    page.reload()
     assert table(page, "device") == {"desktop": ["3", "75%"], "mobile": ["1", "25%"]}

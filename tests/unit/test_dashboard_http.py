@@ -122,6 +122,10 @@ def test_assets_revalidate_with_etag_and_gzip(client: TestClient) -> None:
     assert len(gzip.compress(raw.content)) < 30_000
 
 
+def test_unknown_card_is_404(client: TestClient) -> None:
+    assert client.get("/dashboard/card/nope").status_code == 404
+
+
 def test_unknown_asset_is_404(client: TestClient) -> None:
     response = client.get("/dashboard/static/nope.js")
     assert response.status_code == 404
@@ -157,6 +161,7 @@ def test_unknown_app_is_a_clear_404(client: TestClient) -> None:
         ("page=/a&page=/b", "&#39;page&#39; is given 2 times"),
         ("prop.no%20way=1", "invalid property key"),
         ("event=Signup&props=a%20b", "invalid property key"),
+        ("device_tab=screen", "unknown device_tab &#39;screen&#39;"),
     ],
 )
 def test_bad_links_are_400_naming_the_problem(client: TestClient, query: str, message: str) -> None:
@@ -211,7 +216,15 @@ def test_kpis_tables_and_filters_match_what_was_ingested(client: TestClient) -> 
     }
     assert _rows(html, "pages") == {"/": ["2", "2"], "/pricing": ["2", "2"]}
     assert _rows(html, "sources") == {"Google": ["1"], "Direct / None": ["1"], "mail": ["1"]}
-    assert _rows(html, "utm_campaign") == {"launch": ["1"]}
+    assert _rows(html, "utm_source") == {"mail": ["1"]}
+    assert 'id="table-utm_campaign"' not in html  # another tab: not queried
+    campaigns = client.get("/dashboard?app=site&utm_tab=utm_campaign").text
+    assert _rows(campaigns, "utm_campaign") == {"launch": ["1"]}
+    # The card alone, as the page fetches it when its tab is clicked.
+    card = client.get("/dashboard/card/device_tab?app=site&device_tab=device")
+    assert card.status_code == 200
+    assert card.text.lstrip().startswith('<section class="card tabbed" id="card-device_tab"')
+    assert _rows(card.text, "device") == {"desktop": ["3", "100.0"]}
     assert _rows(html, "events") == {"Signup": ["1", "1", "33.3"]}
     assert "1 current visitor" not in html  # nothing in the last five minutes
 

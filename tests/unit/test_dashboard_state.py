@@ -35,6 +35,16 @@ def test_a_row_click_adds_or_replaces_its_filter_and_a_chip_removes_it() -> None
     assert state.without_filter("event").href() == "?app=shop&period=30d&page=%2Fa"
 
 
+def test_tabs_are_in_the_url_only_when_not_the_default() -> None:
+    state = _state("app=shop&device_tab=os")
+    assert state.tab("device_tab") == "os"
+    assert state.tab("utm_tab") == "utm_source"
+    assert state.with_tab("utm_tab", "utm_medium").href() == (
+        "?app=shop&period=30d&device_tab=os&utm_tab=utm_medium"
+    )
+    assert state.with_tab("device_tab", "browser").href() == "?app=shop&period=30d"
+
+
 def test_filters_become_query_filters() -> None:
     assert query_filters(_state("source=(none)&country=NL&prop.plan=pro")) == [
         ["matches_not", "visit:source", ["^"]],

@@ -8,7 +8,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from footfall import __version__
 from footfall.dashboard import assets
-from footfall.dashboard.state import FILTERS, PERIODS, filter_label
+from footfall.dashboard.report import BREAKDOWNS
+from footfall.dashboard.state import FILTERS, PERIODS, TABS, filter_label
 
 _ENV = Environment(
     loader=PackageLoader("footfall.dashboard", "templates"),
@@ -22,6 +23,8 @@ _ENV.globals.update(
     periods=PERIODS,
     filter_params=FILTERS,
     filter_label=filter_label,
+    tabs=TABS,
+    tab_labels={spec.key: spec.heading for spec in BREAKDOWNS},
     version=__version__,
 )
 

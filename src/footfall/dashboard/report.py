@@ -18,6 +18,7 @@ from footfall.dashboard.periods import Window, window
 from footfall.dashboard.state import (
     NONE_VALUE,
     PROP_PREFIX,
+    TABS,
     DashboardState,
     query_filters,
 )
@@ -304,6 +305,8 @@ def _heatmap(results: Results) -> Heatmap:
 
 # -- loading ---------------------------------------------------------------------------------
 
+_BY_KEY = {spec.key: spec for spec in BREAKDOWNS}
+
 
 async def _run(store: Store, query: Query) -> Results:
     answer = await run_in_threadpool(run_query, store, query)
@@ -320,7 +323,8 @@ async def load(store: Store, state: DashboardState, now: dt.datetime) -> Report:
     """Run every query of the view at once (DuckDB reads in parallel) and shape them."""
     win = window(state, now)
     kpi_metrics = [name for name, _ in KPIS] + ["events"]
-    breakdowns = list(BREAKDOWNS)
+    hidden = {key for param, keys in TABS.items() for key in keys if key != state.tab(param)}
+    breakdowns = [spec for spec in BREAKDOWNS if spec.key not in hidden]
     props = _props_spec(state.props) if state.props and state.filter_value("event") else None
     if props is not None:
         breakdowns.append(props)
@@ -372,3 +376,14 @@ async def load(store: Store, state: DashboardState, now: dt.datetime) -> Report:
         app_has_events=has_events,
         props_table=props_table,
     )
+
+
+async def load_tab(store: Store, state: DashboardState, param: str, now: dt.datetime) -> Table:
+    """The table a card with tabs shows, alone: what the page fetches when a tab is clicked."""
+    win = window(state, now)
+    spec = _BY_KEY[state.tab(param)]
+    total, results = await asyncio.gather(
+        _run(store, _query(state, win.date_range, metrics=["visitors"])),
+        _run(store, _breakdown_query(state, win, spec)),
+    )
+    return _table(state, spec, results, int(total[0]["metrics"][0]) if total else 0)

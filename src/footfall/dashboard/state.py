@@ -40,6 +40,12 @@ FILTERS: dict[str, tuple[str, str]] = {
     "country": ("visit:country", "Country"),
     "event": ("event:name", "Event"),
 }
+# Cards with tabs: URL parameter → the tables it chooses between (the first is the
+# default). Only the chosen table is queried: each is a visit-level query.
+TABS: dict[str, tuple[str, ...]] = {
+    "utm_tab": ("utm_source", "utm_medium", "utm_campaign"),
+    "device_tab": ("browser", "os", "device"),
+}
 # `prop.<key>=<value>`: a custom property of the event (event:props:<key>).
 PROP_PREFIX = "prop."
 # The value a row without one (Direct / None, an unknown country) filters by.
@@ -61,6 +67,8 @@ class DashboardState:
     filters: tuple[tuple[str, str], ...] = ()
     # Property key to break the filtered custom event down by.
     props: str | None = None
+    # (tab parameter, chosen table) for the cards with tabs, when not the default.
+    tabs: tuple[tuple[str, str], ...] = ()
 
     # -- links -----------------------------------------------------------------
 
@@ -71,6 +79,7 @@ class DashboardState:
         out += list(self.filters)
         if self.props:
             out.append(("props", self.props))
+        out += list(self.tabs)
         return out
 
     def href(self) -> str:
@@ -85,6 +94,15 @@ class DashboardState:
         filters = tuple((p, v) for p, v in self.filters if p != param)
         props = self.props if any(p == "event" for p, _ in filters) else None
         return replace(self, filters=filters, props=props)
+
+    def with_tab(self, param: str, table: str) -> DashboardState:
+        kept = tuple((p, t) for p, t in self.tabs if p != param)
+        chosen = () if table == TABS[param][0] else ((param, table),)
+        return replace(self, tabs=kept + chosen)
+
+    def tab(self, param: str) -> str:
+        """The table the card of `param` shows."""
+        return next((t for p, t in self.tabs if p == param), TABS[param][0])
 
     def filter_value(self, param: str) -> str | None:
         return next((v for p, v in self.filters if p == param), None)
@@ -164,7 +182,14 @@ def parse_state(items: Iterable[tuple[str, str]], default_app: str) -> Dashboard
     props = _one(params, "props") or None
     if props is not None:
         _prop_key(props, "'props'")
-    return DashboardState(app, period, start, end, tuple(filters), props)
+    tabs: list[tuple[str, str]] = []
+    for param, choices in TABS.items():
+        table = _one(params, param)
+        if table is not None and table not in choices:
+            raise StateError(f"unknown {param} {table!r}; use one of {', '.join(choices)}")
+        if table is not None and table != choices[0]:
+            tabs.append((param, table))
+    return DashboardState(app, period, start, end, tuple(filters), props, tuple(tabs))
 
 
 def query_filters(state: DashboardState) -> list[list[Any]]:

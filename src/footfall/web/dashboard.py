@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from footfall.dashboard import assets, render, report
-from footfall.dashboard.state import DashboardState, StateError, parse_state
+from footfall.dashboard.state import TABS, DashboardState, StateError, parse_state
 from footfall.query.errors import QueryError
 from footfall.storage.base import StoreUnavailable
 from footfall.web.deps import services
@@ -127,6 +127,24 @@ async def root(request: Request) -> Response:
 )
 async def dashboard(request: Request) -> Response:
     return await dashboard_page(request)
+
+
+_TAB_TITLES = {"utm_tab": "Campaigns (UTM)", "device_tab": "Devices"}
+
+
+@router.get("/dashboard/card/{param}", include_in_schema=False)
+async def tab_card(request: Request, param: str) -> Response:
+    """One card with tabs, as HTML, for the state in the query string: the page swaps it
+    in when a tab is clicked instead of reloading every card."""
+    if param not in TABS:
+        return _error_page(request, 404, "No such card", f"no card with tabs {param!r}")
+    try:
+        state = parse_state(request.query_params.multi_items(), _default_app(request))
+        table = await report.load_tab(services(request).store, state, param, _now())
+    except (StateError, QueryError) as exc:
+        return _error_page(request, 400, "Bad dashboard link", str(exc))
+    html = render.page("card.html", state=state, param=param, title=_TAB_TITLES[param], table=table)
+    return HTMLResponse(html, headers=_NO_STORE)
 
 
 @router.get(

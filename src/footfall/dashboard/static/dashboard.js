@@ -24,33 +24,30 @@
     });
   }
 
-  // -- tabs (WAI-ARIA pattern): one panel shown, arrows move between tabs ------------------
+  // -- cards with tabs: swap in the chosen table without reloading the page ----------------
+  // A tab is a link to the same view with another table; the server renders just that
+  // card at /dashboard/card/<param>, and the address bar keeps the shareable link.
   function setUpTabs() {
-    Array.prototype.forEach.call(document.querySelectorAll("[data-tabs]"), function (card) {
-      var list = card.querySelector("[role=tablist]");
-      var tabs = Array.prototype.slice.call(card.querySelectorAll("[role=tab]"));
-      list.hidden = false;
-      card.classList.add("enhanced");
-      function select(tab) {
-        tabs.forEach(function (other) {
-          var on = other === tab;
-          other.setAttribute("aria-selected", on ? "true" : "false");
-          other.tabIndex = on ? 0 : -1;
-          document.getElementById(other.getAttribute("aria-controls")).hidden = !on;
-        });
-      }
-      tabs.forEach(function (tab, index) {
-        tab.addEventListener("click", function () { select(tab); });
-        tab.addEventListener("keydown", function (event) {
-          var step = event.key === "ArrowRight" ? 1 : event.key === "ArrowLeft" ? -1 : 0;
-          if (!step) return;
-          var next = tabs[(index + step + tabs.length) % tabs.length];
-          select(next);
-          next.focus();
-          event.preventDefault();
-        });
-      });
-      select(tabs[0]);
+    document.addEventListener("click", function (event) {
+      var link = event.target.closest && event.target.closest("[data-tab-card] .tablist a");
+      if (!link || event.metaKey || event.ctrlKey || event.shiftKey || event.button !== 0) return;
+      var card = link.closest("[data-tab-card]");
+      event.preventDefault();
+      card.setAttribute("aria-busy", "true");
+      fetch("/dashboard/card/" + card.getAttribute("data-tab-card") + link.search)
+        .then(function (response) {
+          if (!response.ok) throw new Error(response.status);
+          return response.text();
+        })
+        .then(function (html) {
+          var holder = document.createElement("div");
+          holder.innerHTML = html.trim();
+          card.replaceWith(holder.firstElementChild);
+          history.replaceState(null, "", location.pathname + link.search);
+          var current = document.querySelector("#" + card.id + " [aria-current]");
+          if (current) current.focus();
+        })
+        .catch(function () { location.href = link.href; });
     });
   }
 
