@@ -70,7 +70,8 @@ def main() -> None:
 @click.option(
     "--store",
     default=None,
-    help="Event store: duckdb or duckdb:///path/file.duckdb [FOOTFALL_STORE; duckdb].",
+    help="Event store: duckdb, duckdb:///path/file.duckdb, chdb, chdb:///path/dir or "
+    "clickhouse://user:password@host:8123/database [FOOTFALL_STORE; duckdb].",
 )
 @click.option(
     "--log-level",

@@ -10,14 +10,18 @@ from footfall.drops import DropLedger
 from footfall.ingest.enrich.pipeline import Enricher
 from footfall.settings import Settings
 from footfall.storage.base import Store
-from footfall.storage.duckdb_store import DuckDBStore
+from footfall.storage.factory import create_store
 from footfall.writer import Writer
 
 
 def open_store(settings: Settings) -> Store:
     """The store `settings.store` names, opened and migrated."""
-    store = DuckDBStore(settings.duckdb_path())
-    store.open()
+    store = create_store(settings.store, settings.data_dir)
+    try:
+        store.open()
+    except BaseException:
+        store.close()
+        raise
     return store
 
 

@@ -18,7 +18,9 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("./footfall-data"), description="Where the embedded store lives.")
     store: str = Field(
         "duckdb",
-        description="Event store: `duckdb` (a file in the data dir) or `duckdb:///path/file.duckdb`.",
+        description="Event store: `duckdb` (a file in the data dir), `duckdb:///path/file.duckdb`, "
+        "`chdb` / `chdb:///path/dir` (ClickHouse in-process) or "
+        "`clickhouse://user:password@host:8123/database` (a ClickHouse server).",
     )
     writer_max_batch: int = Field(
         10_000, ge=1, description="Most events the writer commits in one transaction."
@@ -67,8 +69,9 @@ class Settings(BaseSettings):
     @field_validator("store")
     @classmethod
     def _known_store(cls, value: str) -> str:
-        if value != "duckdb" and not value.startswith("duckdb://"):
-            raise ValueError(f"unknown store {value!r}: expected 'duckdb' or 'duckdb:///path'")
+        from footfall.storage.factory import parse_store_url
+
+        parse_store_url(value, Path("."))  # a StoreUrlError (ValueError) says what is wrong
         return value
 
     @field_validator("geoip_db", mode="before")

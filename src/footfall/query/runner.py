@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from footfall.query.compiler.clickhouse import ClickHouseDialect
 from footfall.query.compiler.duckdb import DuckDBDialect
 from footfall.query.compiler.sql import CompiledQuery, compile_query
 from footfall.query.daterange import format_utc
@@ -14,7 +15,7 @@ from footfall.query.model import Query, ResolvedQuery, resolve
 from footfall.query.registry import Dialect, Dimension, Metric
 from footfall.storage.base import Store
 
-DIALECTS: dict[str, Dialect] = {"duckdb": DuckDBDialect()}
+DIALECTS: dict[str, Dialect] = {"duckdb": DuckDBDialect(), "clickhouse": ClickHouseDialect()}
 
 
 def dialect_for(store: Store) -> Dialect:
