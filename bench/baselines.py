@@ -1,14 +1,14 @@
-"""Hand-written SQL on the same DuckDB file: the baseline footfall's queries are priced against.
+"""Hand-written SQL on the same data: the baseline footfall's queries are priced against.
 
-DuckDB lets one process own a file, so the harness stops footfall and runs
-this module as a child process pinned to the same core(s) the server had:
-same engine, same file, same CPU. Each SQL runs `warmup` untimed times, then
-`runs` timed times (execute + fetch all rows). The rows come back with the
-timings so the harness can check they are the answer the HTTP query gave.
+DuckDB lets one process own a file, so the SQL runs on a byte copy of the
+store file, taken after loading and before footfall starts, in a child
+process pinned to the server's core(s): same engine, same data, same CPU.
+The harness alternates HTTP query and SQL run by run, so both see the same
+noise of a shared machine. Each reply carries the rows, so the harness can
+check they are the answer the HTTP query gave.
 
-`python -m bench.baselines SPEC.json OUT.json` reads a list of
-`{"name", "sql", "params", "runs", "warmup"}` and the database path from the
-spec; the harness writes the spec (bench/run.py).
+`python -m bench.baselines DATABASE` reads `{"sql", "params"}` JSON lines on
+stdin and answers `{"ms", "rows"}` lines (`SqlRunner` drives it).
 """
 
 from __future__ import annotations
@@ -16,13 +16,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import subprocess
 import sys
 import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-
-from bench.loadgen import percentile
 
 FLOAT_TOLERANCE = 0.011  # both sides round to 2 decimals; summation order may differ
 
@@ -93,45 +92,84 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-def run_spec(spec: dict[str, Any]) -> list[dict[str, Any]]:
+def serve(database: str) -> None:
+    """Answer JSON lines `{"sql", "params"}` on stdin with `{"ms", "rows"}` on stdout."""
     import duckdb
 
-    conn = duckdb.connect(spec["database"], read_only=True)
-    out: list[dict[str, Any]] = []
+    conn = duckdb.connect(database, read_only=True)
     try:
-        for case in spec["cases"]:
+        for line in sys.stdin:
+            request = json.loads(line)
             params = {
-                k: parse_utc(v) if k in ("start", "end") else v for k, v in case["params"].items()
+                k: parse_utc(v) if k in ("start", "end") else v
+                for k, v in request["params"].items()
             }
-            timings: list[float] = []
-            rows: list[tuple[Any, ...]] = []
-            for attempt in range(case["warmup"] + case["runs"]):
+            try:
                 started = time.perf_counter()
-                rows = conn.execute(case["sql"], params).fetchall()
+                rows = conn.execute(request["sql"], params).fetchall()
                 elapsed = (time.perf_counter() - started) * 1000
-                if attempt >= case["warmup"]:
-                    timings.append(elapsed)
-            out.append(
-                {
-                    "name": case["name"],
-                    "median_ms": percentile(timings, 50),
-                    "p90_ms": percentile(timings, 90),
-                    "min_ms": min(timings),
+                reply: dict[str, Any] = {
+                    "ms": elapsed,
                     "rows": [[_json_value(v) for v in row] for row in rows],
                 }
-            )
+            except duckdb.Error as exc:
+                reply = {"error": str(exc)}
+            sys.stdout.write(json.dumps(reply) + "\n")
+            sys.stdout.flush()
     finally:
         conn.close()
-    return out
+
+
+class SqlRunner:
+    """The child process that runs hand-written SQL on a copy of the store, pinned."""
+
+    def __init__(self, database: Path, cpus: str | None) -> None:
+        from bench.servers import REPO_ROOT, pinned
+
+        argv = [sys.executable, "-m", "bench.baselines", str(database)]
+        self.proc = subprocess.Popen(
+            pinned(argv, cpus),
+            cwd=REPO_ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def run(self, sql: str, params: dict[str, Any]) -> tuple[float, list[list[Any]]]:
+        """(milliseconds to execute and fetch, rows) of one statement."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(json.dumps({"sql": sql, "params": params}) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the SQL process exited ({self.proc.poll()})")
+        reply = json.loads(line)
+        if "error" in reply:
+            raise RuntimeError(f"hand-written SQL failed: {reply['error']}\n{sql}")
+        return float(reply["ms"]), reply["rows"]
+
+    def close(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def __enter__(self) -> SqlRunner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    if len(args) != 2:
-        print("usage: python -m bench.baselines SPEC.json OUT.json", file=sys.stderr)
+    if len(args) != 1:
+        print("usage: python -m bench.baselines DATABASE  (JSON lines on stdin)", file=sys.stderr)
         return 2
-    spec = json.loads(Path(args[0]).read_text())
-    Path(args[1]).write_text(json.dumps(run_spec(spec)))
+    serve(args[0])
     return 0
 
 
