@@ -670,11 +670,12 @@ class Bench:
             f"`POST /api/v1/query` on app `{datagen.MAIN_APP}`, one keep-alive connection, one "
             f"query at a time, {self.args.warmup} untimed + {runs} timed runs; client latency "
             "(request sent → whole response read). **SQL** is the hand-written DuckDB SQL for "
-            "the same answer (bench/queries.py) on the same file, run after footfall stopped "
-            "(DuckDB lets one process own a file) in a child process pinned to the server's "
-            "core, same runs; its answer is checked equal to the HTTP answer. **ratio** = "
-            "HTTP median / SQL median (target ≤ 1.5×). ★ = one of the queries a dashboard "
-            "page fires when it opens."
+            "the same answer (bench/queries.py), run right after each HTTP run in a child "
+            "process pinned to the server's core, on a byte copy of the store file taken after "
+            "loading (DuckDB lets one process own a file): same engine, data, core and noise. "
+            "Its time is execute + fetch; its answer is checked equal to the HTTP answer. "
+            "**ratio** = HTTP median / SQL median (target ≤ 1.5×). ★ = one of the queries a "
+            "dashboard page fires when it opens."
         )
         self._query_table(self.query_section, dashboard, page=True)
         page = [t for t in dashboard if t.on_page]
