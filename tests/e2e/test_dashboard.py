@@ -256,3 +256,16 @@ def test_kpi_buttons_switch_the_chart_and_tabs_switch_tables(
     # The shared link opens on that tab.
     page.reload()
     assert table(page, "device") == {"desktop": ["3", "75%"], "mobile": ["1", "25%"]}
+
+
+def test_a_phone_sized_window_scrolls_only_vertically(
+    footfall: ServerProcess, browser: Browser
+) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 800})
+    try:
+        tab = context.new_page()
+        tab.goto(footfall.url + "/?app=shop&period=90d")
+        tab.locator("#chart canvas").first.wait_for()
+        assert tab.evaluate("document.documentElement.scrollWidth") <= 390
+    finally:
+        context.close()
