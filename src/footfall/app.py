@@ -52,6 +52,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(ingest_api.router)
     app.hot_routes[("POST", "/api/v1/events")] = ingest_api.ingest
+    app.hot_endpoints[("POST", "/visit")] = visits.log_visit_lean
+    app.hot_endpoints[("POST", "/api/event")] = trackers.plausible_event
+    app.hot_endpoints[("POST", "/api/send")] = trackers.umami_send
     app.include_router(query_api.router)
     app.include_router(visits.router)
     app.include_router(events.router)
