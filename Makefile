@@ -1,4 +1,4 @@
-.PHONY: install dev test lint format typecheck bench bench-full serve clean
+.PHONY: install dev test lint format typecheck bench bench-full bench-smoke serve clean
 
 install:            ## install footfall
 	pip install .
@@ -18,11 +18,14 @@ format:             ## apply ruff's formatting and safe fixes
 	ruff format src tests bench
 	ruff check --fix src tests bench
 
-bench:              ## quick benchmark (~2 min): writes bench/RESULTS.md
+bench:              ## quick benchmark (1 M events, ~4 min): writes bench/RESULTS.md and bench/results/
 	python -m bench.run --events 1000000
 
-bench-full:         ## full benchmark on 10 M events
-	python -m bench.run --events 10000000
+bench-full:         ## full benchmark on 10 M events (~10 min): writes bench/RESULTS.md and bench/results/
+	python -m bench.run --events 10000000 --query-runs 7 --duration 10
+
+bench-smoke:        ## the harness end to end in ~1 min (timings meaningless), as CI runs it
+	python -m bench.run --smoke --output /tmp/footfall-bench-smoke.md
 
 serve:              ## run the server on the embedded store
 	footfall serve

@@ -71,6 +71,9 @@ class LoadResult:
     p999_ms: float = 0.0
     max_ms: float = 0.0
     mean_ms: float = 0.0
+    rounds: int = 1
+    # Set when rounds are combined: the median of the rounds' rates.
+    rate: float | None = None
 
     @property
     def ok(self) -> int:
@@ -79,11 +82,47 @@ class LoadResult:
 
     @property
     def rps(self) -> float:
+        if self.rate is not None:
+            return self.rate
         return self.requests / self.duration_s if self.duration_s else 0.0
 
     @property
     def errors(self) -> int:
         return sum(self.socket_errors.values())
+
+
+def combine(results: Sequence[LoadResult]) -> LoadResult:
+    """Rounds of one load as one result: req/s and latency percentiles are the medians of
+    the rounds' (robust to a round that other work on the machine slowed down); counts
+    and errors add up; max is the max."""
+    if not results:
+        raise ValueError("no rounds to combine")
+    if len(results) == 1:
+        return results[0]
+
+    def median(values: Sequence[float]) -> float:
+        return percentile(values, 50)
+
+    errors: dict[str, int] = {}
+    for result in results:
+        for kind, count in result.socket_errors.items():
+            errors[kind] = errors.get(kind, 0) + count
+    return LoadResult(
+        tool=results[0].tool,
+        connections=results[0].connections,
+        duration_s=sum(r.duration_s for r in results),
+        requests=sum(r.requests for r in results),
+        non_2xx=sum(r.non_2xx for r in results),
+        socket_errors=errors,
+        p50_ms=median([r.p50_ms for r in results]),
+        p90_ms=median([r.p90_ms for r in results]),
+        p99_ms=median([r.p99_ms for r in results]),
+        p999_ms=median([r.p999_ms for r in results]),
+        max_ms=max(r.max_ms for r in results),
+        mean_ms=median([r.mean_ms for r in results]),
+        rounds=len(results),
+        rate=median([r.rps for r in results]),
+    )
 
 
 def wrk_version() -> str | None:

@@ -25,13 +25,13 @@ import datetime as dt
 import os
 import shlex
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 
 from bench import datagen, direct_load, scaling
@@ -50,6 +50,7 @@ from bench.loadgen import (
     WRK_INSTALL_HINT,
     JsonClient,
     LoadResult,
+    combine,
     percentile,
     post_bodies,
     python_post_loop,
@@ -75,6 +76,9 @@ NOISE_LIMIT = 0.10  # other work taking more than this share of the server's cor
 JWT_SECRET = "footfall-bench-secret-not-for-production-0123456789"
 BATCH_PREFIX = "batch-"
 BATCH_PHASE = "NDJSON batches"
+CEILING = "bare ASGI ceiling"
+REPLICA001 = "contract 001 replica (POST /visit)"
+REPLICA003 = "contract 003 replica (POST /events/)"
 GIB = 1 << 30
 FLAT = 1.10  # RSS at the end of a phase within 10 % of its start
 # Issue 7's numbers.
@@ -95,11 +99,11 @@ REPLICA003_STATS = (
 )
 SMOKE = {
     "events": 3_000, "duration": 2.0, "query_runs": 1, "warmup": 0,
-    "batch_size": 500, "batch_events": 2_000,
+    "batch_size": 500, "batch_events": 2_000, "rounds": 1,
 }  # fmt: skip
 QUICK = {
     "events": 1_000_000, "duration": 8.0, "query_runs": 10, "warmup": 1,
-    "batch_size": 10_000, "batch_events": 200_000,
+    "batch_size": 10_000, "batch_events": 200_000, "rounds": 3,
 }  # fmt: skip
 
 
@@ -115,6 +119,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--events", type=int, help="events in the query data set (1,000,000)")
     parser.add_argument("--duration", type=float, help="seconds of wrk per measurement (8)")
     parser.add_argument("--connections", type=int, default=64, help="wrk connections (64)")
+    parser.add_argument("--rounds", type=int, help="ingest loads alternate in this many rounds (3)")
     parser.add_argument("--query-runs", type=int, help="timed runs per query (10)")
     parser.add_argument("--warmup", type=int, help="untimed runs per query first (1)")
     parser.add_argument("--batch-size", type=int, help="events per NDJSON body (10,000)")
@@ -138,8 +143,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     for key, value in (SMOKE if args.smoke else QUICK).items():
         if getattr(args, key) is None:
             setattr(args, key, value)
-    if args.events < 1 or args.query_runs < 1 or args.connections < 1:
-        parser.error("--events, --query-runs and --connections must be at least 1")
+    if min(args.events, args.query_runs, args.connections, args.rounds) < 1:
+        parser.error("--events, --query-runs, --connections and --rounds must be at least 1")
     if not 1 <= args.batch_size <= datagen.MAX_EVENTS_PER_BODY:
         parser.error(f"--batch-size must be 1..{datagen.MAX_EVENTS_PER_BODY}")
     if args.results_dir is None and not args.smoke:
@@ -251,7 +256,9 @@ class Bench:
             log(f"{name} failed: {exc!r}")
             section.error(f"{name} failed: {exc!r}\n{traceback.format_exc(limit=-3)}")
 
-    def load(self, server: RunningServer, endpoint: Endpoint, name: str) -> LoadResult:
+    def load(
+        self, server: RunningServer, endpoint: Endpoint, name: str, seconds: float
+    ) -> LoadResult:
         """Closed-loop single-event POSTs (wrk; a Python loop in a smoke run without wrk)."""
         watch = self.watch(server)
         try:
@@ -260,7 +267,7 @@ class Bench:
                     server.url + endpoint.path,
                     endpoint.body,
                     connections=self.args.connections,
-                    duration_s=self.args.duration,
+                    duration_s=seconds,
                     cpus=self.client_cpus,
                     headers=endpoint.headers,
                 )
@@ -271,7 +278,7 @@ class Bench:
                 endpoint.path,
                 endpoint.body,
                 connections=min(self.args.connections, 8),
-                duration_s=self.args.duration,
+                duration_s=seconds,
                 headers=endpoint.headers,
             )
         finally:
@@ -312,19 +319,11 @@ class Bench:
             )
             batch_bodies = rename_apps(batch.bodies, BATCH_PREFIX)
 
-            self.guarded("ceiling", self.single_section, self.measure_ceiling)
-            self.guarded("contract 001 replica", self.single_section, self.measure_replica001)
             self.guarded(
-                "footfall",
-                self.query_section,
-                lambda: self.measure_footfall(data_dir, loaded, batch, batch_bodies),
+                "servers",
+                self.single_section,
+                lambda: self.measure_all(data_dir, sqlite003, loaded, batch, batch_bodies),
             )
-            self.guarded(
-                "contract 003 replica",
-                self.replica_section,
-                lambda: self.measure_replica003(sqlite003),
-            )
-            self.guarded("both cores", self.single_section, lambda: self.measure_both(data_dir))
             self.outcome.disk = directory_size(data_dir)
         self.describe_single()
         self.describe_queries()
@@ -371,52 +370,47 @@ class Bench:
 
     # --- baselines for single-event ingest ------------------------------------------------
 
-    def measure_ceiling(self) -> None:
-        log("ceiling: bare ASGI under wrk")
-        with start(ceiling_spec(), cpus=self.server_cpus) as ceiling:
-            self.outcome.ceiling = self.load(ceiling, V1, "(1) ceiling, bare ASGI")
-
-    def measure_replica001(self) -> None:
-        log("contract 001 replica under wrk")
-        with start(replica001_spec(), cpus=self.server_cpus) as replica:
-            self.outcome.replica001 = self.load(replica, VISIT, "(1) contract 001 replica")
-
-    # --- footfall ------------------------------------------------------------------------
-
-    def measure_footfall(
+    def measure_all(
         self,
         data_dir: Path,
+        sqlite003: Path,
         loaded: direct_load.Loaded,
         batch: datagen.Dataset,
         batch_bodies: list[bytes],
     ) -> None:
-        log("starting footfall on the loaded store")
-        with self.footfall(data_dir, self.server_cpus) as server:
-            host, port = server.host_port
-            client = JsonClient(host, port)
-            try:
-                stored = {app: stored_events(client, app) for app in loaded.per_app}
-            finally:
-                client.close()
-            if stored != loaded.per_app:
-                self.query_section.error(
-                    f"footfall sees {stored} events per app, loaded {loaded.per_app}"
-                )
+        """Every server up at once, each pinned to the server core(s); loads alternate
+        between them round by round, so they share whatever else the machine is doing."""
+        cpus = self.server_cpus
+        log("starting the ceiling, the contract 001 and 003 replicas and footfall")
+        with (
+            start(ceiling_spec(), cpus=cpus) as ceiling,
+            start(replica001_spec(), cpus=cpus) as replica001,
+            start(replica003_spec(sqlite003), cpus=cpus, timeout=120) as replica003,
+            self.footfall(data_dir, cpus) as server,
+        ):
+            self.check_loaded(server, loaded)
             with RssSampler(server.pid) as sampler:
                 sampler.phase = "queries"
                 self.guarded("queries", self.query_section, lambda: self.queries(server))
                 self.outcome.query_rss_peak = max(sampler.series.values("queries"), default=0)
                 sampler.phase = "003 stats"
                 self.guarded(
-                    "003 stats on footfall",
+                    "contract 003 stats",
                     self.replica_section,
-                    lambda: self.stats003(server, replica=False),
+                    lambda: self.stats003(server, replica003),
                 )
-                for endpoint in (*SINGLE_EVENT_ENDPOINTS, EVENT003):
-                    sampler.phase = endpoint.label
-                    self.guarded(
-                        endpoint.label, self.single_section, partial(self.single, server, endpoint)
-                    )
+                targets: list[tuple[str, RunningServer, Endpoint]] = [
+                    (CEILING, ceiling, V1),
+                    (REPLICA001, replica001, VISIT),
+                    *((e.label, server, e) for e in SINGLE_EVENT_ENDPOINTS),
+                    (EVENT003.label, server, EVENT003),
+                    (REPLICA003, replica003, EVENT003),
+                ]
+                self.guarded(
+                    "single-event ingest",
+                    self.single_section,
+                    lambda: self.ingest_rounds(targets, sampler),
+                )
                 sampler.phase = BATCH_PHASE
                 self.guarded(
                     "batch ingest",
@@ -424,6 +418,7 @@ class Bench:
                     lambda: self.measure_batch(server, batch, batch_bodies),
                 )
                 sampler.phase = ""
+                self.guarded("both cores", self.single_section, lambda: self.measure_both(server))
                 for phase in (
                     *(e.label for e in SINGLE_EVENT_ENDPOINTS),
                     EVENT003.label,
@@ -438,12 +433,23 @@ class Bench:
                             sum(settled) / len(settled), sum(values[-k:]) / k, max(values),
                         )  # fmt: skip
                 self.outcome.peak_rss = server.memory()[1]
-            log("stopping footfall (SIGTERM)")
+            log("stopping every server (SIGTERM)")
             code = server.stop()
             if code != 0:
                 self.memory_section.warning(
                     f"footfall exited with {code} on SIGTERM (expected 0)\n{server.output_tail()}"
                 )
+
+    def check_loaded(self, server: RunningServer, loaded: direct_load.Loaded) -> None:
+        client = JsonClient(*server.host_port)
+        try:
+            stored = {app: stored_events(client, app) for app in loaded.per_app}
+        finally:
+            client.close()
+        if stored != loaded.per_app:
+            self.query_section.error(
+                f"footfall sees {stored} events per app, loaded {loaded.per_app}"
+            )
 
     def queries(self, server: RunningServer) -> None:
         from footfall.auth import mint_token
@@ -461,38 +467,62 @@ class Bench:
             Phase("(3) queries, HTTP and SQL alternating (SQL counts as other)", watch.stop())
         )
 
-    def single(self, server: RunningServer, endpoint: Endpoint) -> None:
-        log(f"single-event ingest: {endpoint.label}")
-        host, port = server.host_port
-        # A connection left idle during the load would be closed by the server
-        # (keep-alive timeout): one client before, a fresh one after.
-        client = JsonClient(host, port)
+    def ingest_rounds(
+        self, targets: list[tuple[str, RunningServer, Endpoint]], sampler: RssSampler
+    ) -> None:
+        """`--rounds` rounds; in each, every target gets duration/rounds seconds of wrk."""
+        rounds = self.args.rounds
+        seconds = max(1.0, self.args.duration / rounds)
+        before: dict[str, int] = {}
+        for key, server, endpoint in targets:
+            if server.spec.name == "footfall":
+                before[key] = self.count(server, endpoint.app)
+        runs: dict[str, list[LoadResult]] = {key: [] for key, _, _ in targets}
+        for round_index in range(rounds):
+            log(f"single-event ingest, round {round_index + 1} of {rounds}")
+            for key, server, endpoint in targets:
+                sampler.phase = key if key in before else ""
+                runs[key].append(self.load(server, endpoint, f"(1) {key}", seconds))
+        sampler.phase = ""
+        for key, server, endpoint in targets:
+            result = combine(runs[key])
+            if key == CEILING:
+                self.outcome.ceiling = result
+            elif key == REPLICA001:
+                self.outcome.replica001 = result
+            elif key == REPLICA003:
+                self.outcome.ingest003 = (self.outcome.ingest003[0], result)
+            elif endpoint is EVENT003:
+                self.outcome.ingest003 = (result, self.outcome.ingest003[1])
+            else:
+                self.outcome.single[key] = result
+            if key in before:
+                self.check_durable(
+                    key, result, self.count(server, endpoint.app, settle=True) - before[key]
+                )
+
+    def count(self, server: RunningServer, app: str, *, settle: bool = False) -> int:
+        # A fresh connection each time: one left idle during a load would be closed by
+        # the server (keep-alive timeout).
+        client = JsonClient(*server.host_port)
         try:
-            before = stored_events(client, endpoint.app)
+            return settled_count(client, app) if settle else stored_events(client, app)
         finally:
             client.close()
-        result = self.load(server, endpoint, f"(1) footfall {endpoint.label}")
-        client = JsonClient(host, port)
-        try:
-            stored = settled_count(client, endpoint.app) - before
-        finally:
-            client.close()
-        if endpoint is EVENT003:
-            self.outcome.ingest003 = (result, self.outcome.ingest003[1])
-        else:
-            self.outcome.single[endpoint.label] = result
-        slack = result.connections + result.errors
+
+    def check_durable(self, label: str, result: LoadResult, stored: int) -> None:
+        slack = (result.connections + result.errors) * result.rounds
         if stored < result.ok:
             self.single_section.error(
-                f"{endpoint.label}: {result.ok - stored:,} acknowledged events are missing "
+                f"{label}: {result.ok - stored:,} acknowledged events are missing "
                 f"(2xx {result.ok:,}, stored {stored:,})"
             )
         elif stored - result.ok > slack:
             self.single_section.warning(
-                f"{endpoint.label}: {stored - result.ok:,} more events stored than 2xx counted "
+                f"{label}: {stored - result.ok:,} more events stored than 2xx counted "
                 f"(at most {slack} can be in flight when wrk stops)"
             )
-        self.durability.append((endpoint.label, result.ok, stored))
+        self.durability.append((label, result.ok, stored))
 
     def measure_batch(
         self, server: RunningServer, batch: datagen.Dataset, bodies: list[bytes]
@@ -542,53 +572,54 @@ class Bench:
         else:
             section.error(f"batch apps hold {stored}, generated {batch.per_app}")
 
-    def measure_both(self, data_dir: Path) -> None:
-        if self.server_cpus is None:
+    def measure_both(self, server: RunningServer) -> None:
+        """footfall (all its threads) moved onto both cores, wrk sharing them; moved back."""
+        if self.server_cpus is None or self.client_cpus is None:
             return
         both = ",".join(
-            str(c) for c in sorted(_cpu_set(self.server_cpus) | _cpu_set(self.client_cpus or ""))
+            str(c) for c in sorted(_cpu_set(self.server_cpus) | _cpu_set(self.client_cpus))
         )
-        log(f"footfall with cpus {both}, wrk sharing them")
-        with self.footfall(data_dir, both) as server:
-            saved = self.client_cpus
-            self.client_cpus = both
-            try:
-                self.outcome.both_cores = self.load(server, V1, f"(1) footfall v1, cpus {both}")
-            finally:
-                self.client_cpus = saved
+        log(f"footfall on cpus {both}, wrk sharing them")
+        set_affinity(server.pid, both)
+        saved, self.client_cpus = self.client_cpus, both
+        saved_set, self.server_cpu_set = self.server_cpu_set, _cpu_set(both)
+        try:
+            self.outcome.both_cores = self.load(
+                server, V1, f"(1) footfall v1, cpus {both}", self.args.duration
+            )
+        finally:
+            self.client_cpus, self.server_cpu_set = saved, saved_set
+            set_affinity(server.pid, self.server_cpus)
 
     # --- contract 003 --------------------------------------------------------------------
 
-    def stats003(self, server: RunningServer, *, replica: bool) -> None:
+    def stats003(self, server: RunningServer, replica: RunningServer) -> None:
+        """Contract 003's statistics from footfall and from the replica, run by run."""
         runs = max(1, min(self.args.query_runs, 5))
-        client = JsonClient(*server.host_port, timeout=600)
+        log(f"contract 003 stats: footfall and the replica, {runs} runs each")
+        ours = JsonClient(*server.host_port, timeout=600)
+        theirs = JsonClient(*replica.host_port, timeout=600)
         try:
             for path in REPLICA003_STATS:
-                url = path if replica else _with_app(path, datagen.MAIN_APP)
-                timings: list[float] = []
-                answer = None
+                times: tuple[list[float], list[float]] = ([], [])
+                answers: list[object] = [None, None]
                 for attempt in range(self.args.warmup + runs):
-                    status, body, elapsed = client.get(url)
-                    if status != 200:
-                        raise RuntimeError(f"GET {url}: HTTP {status}: {str(body)[:300]}")
-                    if attempt >= self.args.warmup:
-                        timings.append(elapsed)
-                    answer = body
-                ours, theirs = self.outcome.replica003.get(path, (0.0, 0.0))
-                median = percentile(timings, 50)
-                self.outcome.replica003[path] = (ours, median) if replica else (median, theirs)
-                self.answers003.setdefault(path, []).append(answer)
+                    for side, (client, url) in enumerate(
+                        ((ours, _with_app(path, datagen.MAIN_APP)), (theirs, path))
+                    ):
+                        status, body, elapsed = client.get(url)
+                        if status != 200:
+                            raise RuntimeError(f"GET {url}: HTTP {status}: {str(body)[:300]}")
+                        if attempt >= self.args.warmup:
+                            times[side].append(elapsed)
+                        answers[side] = body
+                self.outcome.replica003[path] = (
+                    percentile(times[0], 50), percentile(times[1], 50),
+                )  # fmt: skip
+                self.answers003[path] = answers
         finally:
-            client.close()
-
-    def measure_replica003(self, database: Path) -> None:
-        log("contract 003 replica (SQLAlchemy + SQLite): stats, then ingest")
-        with start(replica003_spec(database), cpus=self.server_cpus, timeout=120) as replica:
-            watch = self.watch(replica)
-            self.stats003(replica, replica=True)
-            self.phases.append(Phase("(4) contract 003 replica stats", watch.stop()))
-            result = self.load(replica, EVENT003, "(4) contract 003 replica ingest")
-            self.outcome.ingest003 = (self.outcome.ingest003[0], result)
+            ours.close()
+            theirs.close()
 
     # --- sections ------------------------------------------------------------------------
 
@@ -601,7 +632,11 @@ class Bench:
             else "Python threads (wrk missing: client-bound numbers)"
         )
         section.text(
-            f"One small event per request, {tool}, keep-alive, closed loop; server on "
+            f"One small event per request, {tool} in total per server, split into "
+            f"{self.args.rounds} rounds that alternate between the servers (all running, "
+            "each pinned to the server core), so every server shares the machine's noise; "
+            "req/s and latency percentiles are the medians of the rounds. Keep-alive, closed "
+            f"loop; server on "
             f"`{self.server_cpus or 'any'}`, load generator on `{self.client_cpus or 'any'}`. "
             "footfall answers 2xx only once the event is committed (durable ack), on a store "
             "already holding the query data set; each endpoint writes to its own app. "
@@ -804,7 +839,7 @@ class Bench:
             ["measurement", "seconds", "server", "other processes", "interrupts", "steal"]
         )
         noisy: list[str] = []
-        for phase in self.phases:
+        for phase in merge_phases(self.phases):
             share = phase.share
             if share is None:
                 table.add(phase.name, "n/a", "n/a", "n/a", "n/a", "n/a")
@@ -952,6 +987,43 @@ class Bench:
                 not grew,
             )
         row("6. scaling table (1 M, 10 M; chDB and 100 M pending)", "see Scaling", None)
+
+
+def merge_phases(phases: list[Phase]) -> list[Phase]:
+    """One row per measurement name: its rounds' shares weighted by their length."""
+    merged: dict[str, list[CpuShare | None]] = {}
+    for phase in phases:
+        merged.setdefault(phase.name, []).append(phase.share)
+    out: list[Phase] = []
+    for name, shares in merged.items():
+        known = [s for s in shares if s is not None]
+        total = sum(s.seconds for s in known)
+        if not known or total <= 0:
+            out.append(Phase(name, None))
+            continue
+
+        def mean(attr: str, known: list[CpuShare] = known, total: float = total) -> float:
+            return float(sum(getattr(s, attr) * s.seconds for s in known)) / total
+
+        out.append(
+            Phase(
+                name,
+                CpuShare(
+                    seconds=total,
+                    cores=known[0].cores,
+                    server=mean("server"),
+                    others=mean("others"),
+                    interrupts=mean("interrupts"),
+                    steal=mean("steal"),
+                ),
+            )
+        )
+    return out
+
+
+def set_affinity(pid: int, cpus: str) -> None:
+    """Pin every thread of `pid` (DuckDB starts its own) to `cpus`."""
+    subprocess.run(["taskset", "-a", "-p", "-c", cpus, str(pid)], check=True, capture_output=True)
 
 
 def _with_app(path: str, app: str) -> str:
