@@ -49,6 +49,7 @@ from footfall.query.model import Query
 from footfall.query.runner import run_query
 from footfall.services import Services
 from footfall.settings import Settings
+from tests.conftest import StoreMaker
 from tests.factories import GenEvent, Reference, generate
 
 UTC = dt.UTC
@@ -146,11 +147,12 @@ class Loaded:
 
 
 @pytest.fixture(scope="module")
-def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loaded]:
+def loaded(tmp_path_factory: pytest.TempPathFactory, store_maker: StoreMaker) -> Iterator[Loaded]:
     site = generate(app="site")
     other = generate(app="other", visits=20, seed=11)
     data_dir: Path = tmp_path_factory.mktemp("query-results")
-    with TestClient(create_app(Settings(data_dir=data_dir))) as client:
+    settings = Settings(data_dir=data_dir, store=store_maker.new())
+    with TestClient(create_app(settings)) as client:
         response = client.post("/api/v1/events", json=[e.payload() for e in site])
         assert response.status_code == 202, response.text
         assert response.json()["accepted"] == len(site)

@@ -33,6 +33,10 @@ class Dialect(Protocol):
         """The value to bind for `json_string`'s key parameter."""
         ...
 
+    def lower(self, expr: str) -> str:
+        """`expr` in lower case, Unicode-aware (É → é) on every engine."""
+        ...
+
     def contains(self, expr: str, case_sensitive: bool) -> str:
         """Condition: `expr` contains the next bound parameter."""
         ...

@@ -40,18 +40,25 @@ class ClickHouseDialect:
 
     def json_string(self, column: str) -> str:
         # As DuckDB's json_extract_string: strings unquoted, other values as JSON text,
-        # a missing key or a JSON null is NULL. The lambda reads the one bound key
-        # several times without binding it several times.
+        # a missing key or a JSON null is NULL, and a whole double keeps its ".0" (2.0,
+        # not ClickHouse's 2). The lambda reads the one bound key several times
+        # without binding it several times.
+        kind = f"JSONType({column}, k)"
+        raw = f"JSONExtractRaw({column}, k)"
         return (
-            "arrayElement(arrayMap(k -> multiIf("
-            f"JSONType({column}, k) = 'Null', NULL, "
-            f"JSONType({column}, k) = 'String', JSONExtractString({column}, k), "
-            f"JSONExtractRaw({column}, k)), [?]), 1)"
+            f"arrayElement(arrayMap(k -> multiIf({kind} = 'Null', NULL, "
+            f"{kind} = 'String', JSONExtractString({column}, k), "
+            f"{kind} = 'Double' AND NOT match({raw}, '[.eE]'), concat({raw}, '.0'), "
+            f"{raw}), [?]), 1)"
         )
 
     def prop_key_param(self, key: str) -> str:
         # JSONExtract* take a key, not a JSON path: `a.b` is the key "a.b", as DuckDB's $."a.b".
         return key
+
+    def lower(self, expr: str) -> str:
+        # ClickHouse's lower() is ASCII-only; DuckDB's folds every letter.
+        return f"lowerUTF8({expr})"
 
     def contains(self, expr: str, case_sensitive: bool) -> str:
         if case_sensitive:

@@ -35,6 +35,9 @@ class DuckDBDialect:
     def prop_key_param(self, key: str) -> str:
         return f'$."{key}"'
 
+    def lower(self, expr: str) -> str:
+        return f"lower({expr})"
+
     def contains(self, expr: str, case_sensitive: bool) -> str:
         if case_sensitive:
             return f"contains({expr}, ?)"

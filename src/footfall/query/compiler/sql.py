@@ -82,8 +82,8 @@ def filter_sql(dialect: Dialect, flt: Filter) -> Sql:
         if flt.case_sensitive:
             compared, placeholders = expr, ", ".join("?" for _ in flt.values)
         else:
-            compared = Sql().add("lower(").extend(expr).add(")")
-            placeholders = ", ".join("lower(?)" for _ in flt.values)
+            compared = Sql().add(dialect.lower(expr.text), *expr.params)
+            placeholders = ", ".join(dialect.lower("?") for _ in flt.values)
         if flt.op == "is":
             return out.extend(compared).add(f" IN ({placeholders})", *flt.values)
         out.add("(").extend(expr).add(" IS NULL OR ").extend(compared)
