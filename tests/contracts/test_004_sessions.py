@@ -54,8 +54,8 @@ ALL_ENDPOINTS: tuple[tuple[str, str, dict[str, Any] | None], ...] = (
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", jwt_secret=SECRET)
+def settings(tmp_path: Path, store_url: str) -> Settings:
+    return Settings(data_dir=tmp_path / "data", jwt_secret=SECRET, store=store_url)
 
 
 def token(sub: str = "Demo", secret: str = SECRET, **claims: Any) -> str:

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from footfall.app import create_app
 from footfall.settings import Settings
+from tests.conftest import StoreMaker
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -63,14 +64,15 @@ def total(client: TestClient, app: str, metric: str) -> Any:
 
 
 @pytest.fixture
-def client_factory(tmp_path: Path) -> Iterator[Callable[..., TestClient]]:
+def client_factory(tmp_path: Path, store_maker: StoreMaker) -> Iterator[Callable[..., TestClient]]:
     """Apps with their own settings and TCP peer (for allow-lists and trusted proxies)."""
     opened: list[TestClient] = []
 
     def make(peer: str = "testclient", **settings: Any) -> TestClient:
         data_dir = tmp_path / f"data-{len(opened)}"
         client = TestClient(
-            create_app(Settings(data_dir=data_dir, **settings)), client=(peer, 5000)
+            create_app(Settings(data_dir=data_dir, store=store_maker.new(), **settings)),
+            client=(peer, 5000),
         )
         client.__enter__()
         opened.append(client)
