@@ -122,7 +122,8 @@ async def root(request: Request) -> Response:
     "custom with `from` and `to` as YYYY-MM-DD), filters `page`, `source`, `utm_source`, "
     "`utm_medium`, `utm_campaign`, `browser`, `os`, `device`, `country`, `event`, "
     "`prop.<key>` (value `(none)`: rows without one), `props` (a property key to break "
-    "the filtered event down by). See docs/dashboard.md.",
+    "the filtered event down by), `utm_tab` and `device_tab` (the table a card with tabs "
+    "shows). See docs/dashboard.md.",
     response_class=HTMLResponse,
 )
 async def dashboard(request: Request) -> Response:
