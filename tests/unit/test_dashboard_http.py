@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import json
 import re
 from html import unescape
 from typing import Any
@@ -265,3 +266,60 @@ def test_realtime_counts_the_last_five_minutes(client: TestClient) -> None:
     }
     html = client.get("/dashboard?app=live").text
     assert re.search(r'id="realtime-count" data-app="live">2</span>\s*current visitors', html)
+
+
+def test_change_against_the_previous_period(client: TestClient) -> None:
+    def pageview(ip: str, days_ago: float) -> dict[str, Any]:
+        return {
+            "app": "site",
+            "url": "/",
+            "ip": ip,
+            "user_agent": CHROME,
+            "ts": _ago(days_ago * 1440),
+        }
+
+    # Last 7 days: 3 visitors; the 7 days before: 2.
+    days_ago = {"10.0.0.1": 0.1, "10.0.0.2": 1, "10.0.0.3": 2, "10.0.0.4": 8, "10.0.0.5": 9}
+    _ingest(client, [pageview(ip, days) for ip, days in days_ago.items()])
+    html = client.get("/dashboard?app=site&period=7d").text
+    found = re.findall(
+        r'data-metric="([a-z_]+)".*?class="kpi-change ([a-z]+)"[^>]*>([^<]*)<', html, re.S
+    )
+    changes = {metric: (kind, text.strip()) for metric, kind, text in found}
+    assert changes["visitors"] == ("good", "↑ +50%")
+    assert changes["pageviews"] == ("good", "↑ +50%")
+    assert changes["bounce_rate"] == ("flat", "→ 0 pp")  # 100% both times
+
+
+def test_chart_and_heatmap_count_each_event_in_its_bucket(client: TestClient) -> None:
+    at = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0) - dt.timedelta(days=3)
+    _ingest(
+        client,
+        [
+            {"app": "site", "url": "/", "ip": f"10.0.0.{i}", "user_agent": CHROME,
+             "ts": (at + dt.timedelta(minutes=i)).isoformat()}
+            for i in range(1, 4)
+        ],
+    )  # fmt: skip
+    html = client.get("/dashboard?app=site&period=7d").text
+    chart = json.loads(html.split('id="chart-data">', 1)[1].split("</script>", 1)[0])
+    assert chart["granularity"] == "day"
+    day = chart["labels"].index(at.date().isoformat())
+    assert chart["series"]["pageviews"][day] == 3
+    assert sum(chart["series"]["pageviews"]) == 3
+    assert chart["series"]["bounce_rate"].count(None) == 6  # days without visits: gaps
+    weekday = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[at.weekday()]
+    cell = f'title="{weekday} {at.hour:02d}:00 — 3 visits" data-value="3"'
+    assert cell in html
+    assert html.count('data-value="0"><span') == 7 * 24 - 1
+
+
+def test_stored_text_is_escaped(client: TestClient) -> None:
+    evil = "/<script>alert(1)</script>"
+    _ingest(client, [{"app": "site", "url": evil, "props": {"x": "</script>"}}])
+    html = client.get("/dashboard?app=site").text
+    assert "<script>alert(1)" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    filtered = client.get("/dashboard", params={"app": "site", "page": evil}).text
+    assert "<script>alert(1)" not in filtered
+    assert _kpis(filtered)["pageviews"] == "1"
