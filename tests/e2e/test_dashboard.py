@@ -269,3 +269,25 @@ def test_a_phone_sized_window_scrolls_only_vertically(
         assert tab.evaluate("document.documentElement.scrollWidth") <= 390
     finally:
         context.close()
+
+
+def test_the_page_works_without_javascript(footfall: ServerProcess, browser: Browser) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        tab = context.new_page()
+        tab.goto(footfall.url + "/?app=shop")
+        assert kpi(tab, "visitors") == "4"
+        tab.locator("#table-pages").get_by_role("link", name="/pricing", exact=True).click()
+        tab.wait_for_url("**page=%2Fpricing**")
+        assert kpi(tab, "visitors") == "2"
+        # The pickers are plain forms: choose, then press the form's button.
+        tab.get_by_label("Period").select_option("90d")
+        tab.get_by_role("button", name="Apply").click()
+        tab.wait_for_url("**period=90d**")
+        assert "page=%2Fpricing" in tab.url
+        assert kpi(tab, "visitors") == "2"
+        tab.locator("#card-device_tab").get_by_role("link", name="OS", exact=True).click()
+        tab.wait_for_url("**device_tab=os**")
+        assert table(tab, "os") == {"Linux": ["2", "100%"]}  # /pricing: the two Chrome visitors
+    finally:
+        context.close()
