@@ -12,6 +12,7 @@ import click
 from pydantic import ValidationError
 
 from footfall import __version__
+from footfall.cli_migrate import migrate
 from footfall.cli_token import token
 from footfall.settings import Settings
 
@@ -129,3 +130,4 @@ def serve(
 
 
 main.add_command(token)
+main.add_command(migrate)
