@@ -291,3 +291,19 @@ def test_the_page_works_without_javascript(footfall: ServerProcess, browser: Bro
         assert table(tab, "os") == {"Linux": ["2", "100%"]}  # /pricing: the two Chrome visitors
     finally:
         context.close()
+
+
+def test_current_visitors_refresh_by_themselves(footfall: ServerProcess, page: Page) -> None:
+    def send(**event: Any) -> None:
+        event = {"app": "live", "user_agent": CHROME, **event}
+        assert httpx.post(footfall.url + "/api/v1/events", json=event).status_code == 202
+
+    send(url="/", ip="10.0.1.1", ts=_ago(20))  # an app with events, none current
+    page.clock.install()
+    page.goto(footfall.url + "/?app=live")
+    realtime = page.locator(".realtime")
+    assert " ".join(realtime.inner_text().split()) == "0 current visitors (last 5 minutes)"
+    send(url="/now", ip="10.0.1.2")
+    page.clock.run_for(31_000)  # the page asks again every 30 s
+    page.wait_for_function("document.getElementById('realtime-count').textContent === '1'")
+    assert " ".join(realtime.inner_text().split()) == "1 current visitor (last 5 minutes)"
