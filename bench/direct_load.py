@@ -20,7 +20,6 @@ It also fills the contract 003 replica's SQLite table with one app's events.
 
 from __future__ import annotations
 
-import datetime as dt
 import sqlite3
 import time
 from collections.abc import Sequence
@@ -182,13 +181,12 @@ def arrow_events(sim: Simulation) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
-def load_footfall_store(sim: Simulation, path: Path) -> Loaded:
-    """Create `path` with footfall's own migrations and append the simulation's events."""
+def load_footfall_store(table: pa.Table, path: Path) -> Loaded:
+    """Create `path` with footfall's own migrations and append `arrow_events`' table."""
     started = time.perf_counter()
     store = DuckDBStore(path)
     store.open()
     store.close()
-    table = arrow_events(sim)
     columns = ", ".join("uuidv7() AS id" if c == "id" else c for c in EVENT_COLUMNS)
     conn = duckdb.connect(str(path))
     try:
@@ -203,22 +201,19 @@ def load_footfall_store(sim: Simulation, path: Path) -> Loaded:
     return Loaded(sum(per_app.values()), per_app, time.perf_counter() - started)
 
 
-def load_contract003(sim: Simulation, path: Path, app: str = datagen.MAIN_APP) -> Loaded:
+def load_contract003(table: pa.Table, path: Path, app: str = datagen.MAIN_APP) -> Loaded:
     """Fill the contract 003 replica's SQLite with `app`'s events (user, type, time, props)."""
     from bench.replicas.contract003 import create_schema
 
     started = time.perf_counter()
-    table = arrow_events(sim)
     mask = pc.equal(table["app"], app)
     rows = table.filter(mask).select(["user_id", "name", "ts", "props"])
     create_schema(path)
     conn = sqlite3.connect(path)
     try:
-        # SQLAlchemy's DateTime on SQLite stores "YYYY-MM-DD HH:MM:SS.ffffff" text.
-        stamps = [
-            t.strftime("%Y-%m-%d %H:%M:%S.%f") if isinstance(t, dt.datetime) else None
-            for t in rows["ts"].to_pylist()
-        ]
+        # SQLAlchemy's DateTime on SQLite stores "YYYY-MM-DD HH:MM:SS.ffffff" text
+        # (Arrow's %S of a microsecond timestamp carries the fraction).
+        stamps = pc.strftime(rows["ts"], "%Y-%m-%d %H:%M:%S").to_pylist()
         conn.executemany(
             "INSERT INTO events (user_id, event_type, timestamp, metadata) VALUES (?, ?, ?, ?)",
             zip(

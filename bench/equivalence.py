@@ -42,7 +42,7 @@ def differences(events: int, seed: int = datagen.DEFAULT_SEED) -> list[str]:
     sim = datagen.simulate(events, seed=seed, now=now)
     with tempfile.TemporaryDirectory(prefix="footfall-equivalence-") as tmp:
         over_http, direct = Path(tmp) / "http", Path(tmp) / "direct"
-        direct_load.load_footfall_store(sim, direct / "footfall.duckdb")
+        direct_load.load_footfall_store(direct_load.arrow_events(sim), direct / "footfall.duckdb")
         with start(footfall_spec(over_http), cpus=None) as server:
             host, port = server.host_port
             result = post_bodies(host, port, "/api/v1/events", data.bodies, data.body_events)

@@ -81,7 +81,8 @@ def test_direct_load_stores_what_http_ingest_stores() -> None:
 def test_direct_load_rows_follow_the_generated_events(tmp_path: Path) -> None:
     now = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
     sim = datagen.simulate(2_000, seed=3, now=now)
-    loaded = direct_load.load_footfall_store(sim, tmp_path / "footfall.duckdb")
+    table = direct_load.arrow_events(sim)
+    loaded = direct_load.load_footfall_store(table, tmp_path / "footfall.duckdb")
     assert loaded.events == 2_000
     events = [
         json.loads(line)
@@ -91,7 +92,7 @@ def test_direct_load_rows_follow_the_generated_events(tmp_path: Path) -> None:
     assert loaded.per_app == {
         app: sum(1 for e in events if e["app"] == app) for app in loaded.per_app
     }
-    replica = direct_load.load_contract003(sim, tmp_path / "c003.sqlite")
+    replica = direct_load.load_contract003(table, tmp_path / "c003.sqlite")
     assert replica.events == loaded.per_app[datagen.MAIN_APP]
 
 
