@@ -41,6 +41,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "duckdb_only: about the DuckDB file itself; runs on the duckdb store only"
     )
+    config.addinivalue_line(
+        "markers", "clickhouse_only: about the ClickHouse store; runs on chdb (and clickhouse)"
+    )
 
 
 def stores_for(node: pytest.Item | pytest.Function | pytest.Module | None, path: Path) -> list[str]:
@@ -49,6 +52,8 @@ def stores_for(node: pytest.Item | pytest.Function | pytest.Module | None, path:
         return ["duckdb"]
     if node is not None and node.get_closest_marker("duckdb_only"):
         return ["duckdb"]
+    if node is not None and node.get_closest_marker("clickhouse_only"):
+        return [kind for kind in STORES if kind != "duckdb"]
     return STORES
 
 
