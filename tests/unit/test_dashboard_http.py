@@ -163,6 +163,7 @@ def test_unknown_app_is_a_clear_404(client: TestClient) -> None:
         ("prop.no%20way=1", "invalid property key"),
         ("event=Signup&props=a%20b", "invalid property key"),
         ("device_tab=screen", "unknown device_tab &#39;screen&#39;"),
+        ("details=everything", "unknown details &#39;everything&#39;"),
     ],
 )
 def test_bad_links_are_400_naming_the_problem(client: TestClient, query: str, message: str) -> None:
@@ -323,3 +324,16 @@ def test_stored_text_is_escaped(client: TestClient) -> None:
     filtered = client.get("/dashboard", params={"app": "site", "page": evil}).text
     assert "<script>alert(1)" not in filtered
     assert _kpis(filtered)["pageviews"] == "1"
+
+
+def test_a_card_shows_its_top_100_on_request(client: TestClient) -> None:
+    _ingest(client, [{"app": "site", "url": f"/p{i:02d}"} for i in range(12)])
+    html = client.get("/dashboard?app=site").text
+    assert len(_rows(html, "pages")) == 10
+    more = re.search(r'<p class="more"><a href="([^"]+)">Show more', html)
+    assert more is not None
+    assert unescape(more[1]) == "?app=site&period=30d&details=pages#table-pages"
+    details = client.get("/dashboard" + unescape(more[1]).split("#")[0]).text
+    assert len(_rows(details, "pages")) == 12
+    assert "Show the top 10" in details
+    assert "Show more" not in details

@@ -133,3 +133,11 @@ def test_durations_read_like_a_clock(seconds: float, text: str) -> None:
 def test_country_flags() -> None:
     assert formatting.flag("NL") == "🇳🇱"
     assert formatting.flag("") == formatting.flag("N1") == ""
+
+
+def test_every_card_can_show_its_details() -> None:
+    from footfall.dashboard.report import BREAKDOWNS
+    from footfall.dashboard.state import CARDS
+
+    assert set(CARDS) == {spec.key for spec in BREAKDOWNS} | {"props"}
+    assert _state("details=pages").with_details(None).href() == "?app=default&period=30d"

@@ -27,6 +27,7 @@ from footfall.query.runner import run_query
 from footfall.storage.base import Store
 
 TOP = 10
+DETAILS_TOP = 100  # rows of the one card a view asks more of (`details=<card>`)
 HEATMAP_LIMIT = 10_000  # hourly rows: a heatmap covers up to ~416 days
 REALTIME_MINUTES = 5
 # Presets and ISO ranges end "now"; events of clients whose clocks run a little fast
@@ -75,6 +76,8 @@ class Table:
     columns: tuple[str, ...]
     rows: tuple[Row, ...]
     empty: str = "No data yet"
+    more_href: str | None = None  # the view with this card's top 100, when there is more
+    fewer_href: str | None = None  # back to the top 10, when showing the top 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +171,10 @@ BREAKDOWNS: tuple[_Breakdown, ...] = (
 )  # fmt: skip
 
 
+def _rows_shown(state: DashboardState, spec: _Breakdown) -> int:
+    return DETAILS_TOP if state.details == spec.key else TOP
+
+
 def _breakdown_query(state: DashboardState, win: Window, spec: _Breakdown) -> Query:
     filters: list[list[Any]] = []
     order = spec.metrics[0]
@@ -184,8 +191,9 @@ def _breakdown_query(state: DashboardState, win: Window, spec: _Breakdown) -> Qu
         dimensions=[spec.dimension],
         filters=filters,
         order_by=[[order, "desc"]],
-        # One more, in case a row without a value is left out.
-        limit=TOP + 1,
+        # Two more: one in case a row without a value is left out, one to know if
+        # there is more to show.
+        limit=_rows_shown(state, spec) + 2,
     )
 
 
@@ -240,7 +248,8 @@ def _table(state: DashboardState, spec: _Breakdown, results: Results, total_visi
     selected = state.filter_value(spec.param)
     kept = [r for r in results if r["dimensions"][0] is not None or spec.none_label is not None]
     top = max((r["metrics"][0] or 0 for r in kept), default=0)
-    for result in kept[:TOP]:
+    shown = _rows_shown(state, spec)
+    for result in kept[:shown]:
         raw = result["dimensions"][0]
         value = NONE_VALUE if raw is None else str(raw)
         label = (spec.none_label or "") if raw is None else str(raw)
@@ -259,7 +268,16 @@ def _table(state: DashboardState, spec: _Breakdown, results: Results, total_visi
     columns = spec.columns
     if spec.share_column:  # custom events: the conversion rate, as Plausible calls it
         columns += ("CR" if spec.key == "events" else "%",)
-    return Table(spec.key, spec.title, spec.heading, columns, tuple(rows))
+    # Links keep the reader at the card (#table-…) across the reload.
+    anchor = f"#table-{spec.key}"
+    more = fewer = None
+    if len(kept) > shown:
+        more = state.with_details(spec.key).href() + anchor
+    elif shown > TOP:
+        fewer = state.with_details(None).href() + anchor
+    return Table(
+        spec.key, spec.title, spec.heading, columns, tuple(rows), more_href=more, fewer_href=fewer
+    )
 
 
 def _bucket_key(at: dt.datetime, granularity: str) -> str:

@@ -46,6 +46,20 @@ TABS: dict[str, tuple[str, ...]] = {
     "utm_tab": ("utm_source", "utm_medium", "utm_campaign"),
     "device_tab": ("browser", "os", "device"),
 }
+# Cards whose table `details=<card>` lengthens from the top 10 to the top 100.
+CARDS: tuple[str, ...] = (
+    "pages",
+    "sources",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "browser",
+    "os",
+    "device",
+    "country",
+    "events",
+    "props",
+)
 # `prop.<key>=<value>`: a custom property of the event (event:props:<key>).
 PROP_PREFIX = "prop."
 # The value a row without one (Direct / None, an unknown country) filters by.
@@ -69,6 +83,7 @@ class DashboardState:
     props: str | None = None
     # (tab parameter, chosen table) for the cards with tabs, when not the default.
     tabs: tuple[tuple[str, str], ...] = ()
+    details: str | None = None  # the card showing its top 100
 
     # -- links -----------------------------------------------------------------
 
@@ -80,6 +95,8 @@ class DashboardState:
         if self.props:
             out.append(("props", self.props))
         out += list(self.tabs)
+        if self.details:
+            out.append(("details", self.details))
         return out
 
     def href(self) -> str:
@@ -94,6 +111,9 @@ class DashboardState:
         filters = tuple((p, v) for p, v in self.filters if p != param)
         props = self.props if any(p == "event" for p, _ in filters) else None
         return replace(self, filters=filters, props=props)
+
+    def with_details(self, card: str | None) -> DashboardState:
+        return replace(self, details=card)
 
     def with_tab(self, param: str, table: str) -> DashboardState:
         kept = tuple((p, t) for p, t in self.tabs if p != param)
@@ -189,7 +209,10 @@ def parse_state(items: Iterable[tuple[str, str]], default_app: str) -> Dashboard
             raise StateError(f"unknown {param} {table!r}; use one of {', '.join(choices)}")
         if table is not None and table != choices[0]:
             tabs.append((param, table))
-    return DashboardState(app, period, start, end, tuple(filters), props, tuple(tabs))
+    details = _one(params, "details") or None
+    if details is not None and details not in CARDS:
+        raise StateError(f"unknown details {details!r}; use one of {', '.join(CARDS)}")
+    return DashboardState(app, period, start, end, tuple(filters), props, tuple(tabs), details)
 
 
 def query_filters(state: DashboardState) -> list[list[Any]]:

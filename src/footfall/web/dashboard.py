@@ -123,7 +123,7 @@ async def root(request: Request) -> Response:
     "`utm_medium`, `utm_campaign`, `browser`, `os`, `device`, `country`, `event`, "
     "`prop.<key>` (value `(none)`: rows without one), `props` (a property key to break "
     "the filtered event down by), `utm_tab` and `device_tab` (the table a card with tabs "
-    "shows). See docs/dashboard.md.",
+    "shows), `details` (the card that shows its top 100). See docs/dashboard.md.",
     response_class=HTMLResponse,
 )
 async def dashboard(request: Request) -> Response:
