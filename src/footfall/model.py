@@ -22,9 +22,21 @@ def now_us() -> int:
     return time.time_ns() // 1000
 
 
+_new_object = object.__new__
+_set_slot = object.__setattr__
+
+
 def new_event_id() -> uuid.UUID:
-    """A fresh UUIDv7: time-ordered, so ids of recent events cluster together."""
-    return uuid.UUID(bytes=uuid_utils.uuid7().bytes)
+    """A fresh UUIDv7: time-ordered, so ids of recent events cluster together.
+
+    Filled in as `uuid.UUID`'s own unpickling does, skipping the checks of its
+    constructor (a uuid_utils value is valid by construction): 0.8 instead of
+    1.5 us, paid by every event.
+    """
+    value = _new_object(uuid.UUID)
+    _set_slot(value, "int", uuid_utils.uuid7().int)
+    _set_slot(value, "is_safe", uuid.SafeUUID.unknown)
+    return value
 
 
 class Event(msgspec.Struct, kw_only=True):

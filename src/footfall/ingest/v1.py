@@ -220,9 +220,12 @@ def to_events(
     return parsed
 
 
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
 def timestamp_us(value: dt.datetime) -> int:
     """Microseconds since the epoch; a naive datetime is taken as UTC."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
-    delta = value - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    delta = value - _EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
