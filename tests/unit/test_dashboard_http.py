@@ -71,6 +71,8 @@ def test_root_serves_the_dashboard_to_a_browser(client: TestClient, accept: str)
     assert response.headers["content-type"].startswith("text/html")
     assert response.headers["cache-control"] == "no-store"
     assert "Accept" in response.headers["vary"]
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    assert response.headers["content-encoding"] == "gzip"  # TestClient asks for it
     assert '<html lang="en">' in response.text
     assert 'id="kpi-visitors"' in response.text
 

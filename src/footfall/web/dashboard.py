@@ -5,6 +5,7 @@ which asks the typed Query like every other reader."""
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -19,7 +20,22 @@ from footfall.web.deps import services
 router = APIRouter(tags=["dashboard"])
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
-_NO_STORE = {"Cache-Control": "no-store", "Vary": "Accept"}
+_PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Vary": "Accept, Accept-Encoding",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": render.CONTENT_SECURITY_POLICY,
+}
+
+
+def _html(request: Request, html: str, status: int = 200) -> Response:
+    """A page, gzipped when the client takes it (~45 KB of HTML → ~6 KB)."""
+    body = html.encode()
+    headers = dict(_PAGE_HEADERS)
+    if assets.accepts_gzip(request.headers.get("accept-encoding", "")):
+        body = gzip.compress(body, compresslevel=6)
+        headers["Content-Encoding"] = "gzip"
+    return Response(body, status, headers, media_type="text/html; charset=utf-8")
 
 
 def _qualities(accept: str) -> dict[str, float]:
@@ -65,9 +81,9 @@ def _known_apps(request: Request, current: str) -> list[str]:
     return sorted(services(request).settings.allowed_apps() | {current})
 
 
-def _error_page(request: Request, status: int, title: str, message: str) -> HTMLResponse:
+def _error_page(request: Request, status: int, title: str, message: str) -> Response:
     html = render.page("error.html", title=title, message=message, status=status)
-    return HTMLResponse(html, status_code=status, headers=_NO_STORE)
+    return _html(request, html, status)
 
 
 async def dashboard_page(request: Request) -> Response:
@@ -98,7 +114,7 @@ async def dashboard_page(request: Request) -> Response:
         unknown_app=unknown,
         clear_filters=DashboardState(state.app, state.period, state.start, state.end).href(),
     )
-    return HTMLResponse(html, status_code=404 if unknown else 200, headers=_NO_STORE)
+    return _html(request, html, 404 if unknown else 200)
 
 
 @router.get(
@@ -145,7 +161,7 @@ async def tab_card(request: Request, param: str) -> Response:
     except (StateError, QueryError) as exc:
         return _error_page(request, 400, "Bad dashboard link", str(exc))
     html = render.page("card.html", state=state, param=param, title=_TAB_TITLES[param], table=table)
-    return HTMLResponse(html, headers=_NO_STORE)
+    return _html(request, html)
 
 
 @router.get(
