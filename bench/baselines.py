@@ -92,6 +92,23 @@ def _json_value(value: Any) -> Any:
     return value
 
 
+def encode_params(params: dict[str, Any] | list[Any]) -> dict[str, Any] | list[Any]:
+    """Parameters as JSON: named ones as they are (`start`/`end` are ISO text), positional
+    ones (footfall's compiled SQL) with datetimes tagged."""
+    if isinstance(params, dict):
+        return params
+    return [{"$ts": v.isoformat()} if isinstance(v, dt.datetime) else v for v in params]
+
+
+def decode_params(params: dict[str, Any] | list[Any]) -> dict[str, Any] | list[Any]:
+    if isinstance(params, dict):
+        return {k: parse_utc(v) if k in ("start", "end") else v for k, v in params.items()}
+    return [
+        dt.datetime.fromisoformat(v["$ts"]) if isinstance(v, dict) and "$ts" in v else v
+        for v in params
+    ]
+
+
 def serve(database: str) -> None:
     """Answer JSON lines `{"sql", "params"}` on stdin with `{"ms", "rows"}` on stdout."""
     import duckdb
@@ -100,10 +117,7 @@ def serve(database: str) -> None:
     try:
         for line in sys.stdin:
             request = json.loads(line)
-            params = {
-                k: parse_utc(v) if k in ("start", "end") else v
-                for k, v in request["params"].items()
-            }
+            params = decode_params(request["params"])
             try:
                 started = time.perf_counter()
                 rows = conn.execute(request["sql"], params).fetchall()
@@ -135,10 +149,11 @@ class SqlRunner:
             text=True,
         )
 
-    def run(self, sql: str, params: dict[str, Any]) -> tuple[float, list[list[Any]]]:
+    def run(self, sql: str, params: dict[str, Any] | list[Any]) -> tuple[float, list[list[Any]]]:
         """(milliseconds to execute and fetch, rows) of one statement."""
         assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.write(json.dumps({"sql": sql, "params": params}) + "\n")
+        request = {"sql": sql, "params": encode_params(params)}
+        self.proc.stdin.write(json.dumps(request) + "\n")
         self.proc.stdin.flush()
         line = self.proc.stdout.readline()
         if not line:
