@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from footfall.app import create_app
 from footfall.ingest.v1 import (
     MAX_BODY_BYTES,
     MAX_EVENTS_PER_REQUEST,
@@ -21,6 +22,7 @@ from footfall.ingest.v1 import (
     timestamp_us,
     to_events,
 )
+from footfall.settings import Settings
 
 NDJSON = {"content-type": "application/x-ndjson"}
 TS = "2024-03-04T10:00:00Z"
@@ -326,3 +328,26 @@ def test_to_events_checks_every_timestamp() -> None:
     parsed = to_events(items[1:2], client_ip="192.0.2.1", client_ua="ua", received_us=received)
     assert parsed[0].event.ts == timestamp_us(dt.datetime(2024, 1, 1))
     assert parsed[0].ip == "192.0.2.1"
+
+
+def test_footfall_apps_applies_to_the_server_api_too(settings: Settings) -> None:
+    listed = settings.model_copy(update={"apps": "shop, blog"})
+    with TestClient(create_app(listed)) as client:
+        accepted = ingest(client, [{"app": "shop"}, {"app": "blog"}])
+        assert (accepted.status_code, accepted.json()) == (202, {"accepted": 2, "duplicates": 0})
+        refused = ingest(
+            client, '{"app": "shop"}\n{"app": "other"}\n{"app": "blog"}\n', headers=NDJSON
+        )
+        assert refused.status_code == 422
+        body = refused.json()
+        assert body["detail"] == "1 of 3 events are for apps not accepted here"
+        [error] = body["errors"]
+        assert (error["index"], error["field"]) == (1, "app")
+        assert "'other'" in error["message"] and "FOOTFALL_APPS" in error["message"]
+        assert "shop" not in error["message"]  # the configuration is not disclosed
+        # All or nothing: the refused request stored neither of its accepted events.
+        assert total(client, app="shop") == 1
+        assert total(client, app="other") == 0
+        single = ingest(client, {"app": "other"})
+        assert single.status_code == 422
+        assert single.json()["errors"][0]["field"] == "app"

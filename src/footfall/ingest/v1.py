@@ -10,6 +10,7 @@ import datetime as dt
 import re
 import uuid
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Annotated, Any
 
 import msgspec
@@ -165,6 +166,34 @@ def _decode_items(items: list[bytes] | list[msgspec.Raw], *, from_lines: bool) -
     if errors:
         raise IngestRejected(422, f"{len(errors)} of {len(items)} events are invalid", errors)
     return events
+
+
+@lru_cache(maxsize=8)
+def _app_list(setting: str) -> frozenset[str]:
+    return frozenset(part.strip() for part in setting.split(",") if part.strip())
+
+
+def check_apps(items: list[V1Event], apps_setting: str) -> None:
+    """Refuse the request if an event names an app that `FOOTFALL_APPS` does not list.
+
+    The trackers drop such events quietly, as Plausible and Umami do for an
+    unknown site: a browser cannot act on an error. A server or an import can,
+    so here it is a 422 naming each such event, and nothing is stored (as for
+    any invalid event). The answer does not list the accepted apps: ingest is
+    open to anyone, the configuration is not.
+    """
+    allowed = _app_list(apps_setting)
+    if not allowed:
+        return
+    errors = [
+        ItemError(index, "app", f"app {item.app!r} is not accepted here (FOOTFALL_APPS)")
+        for index, item in enumerate(items)
+        if item.app not in allowed
+    ]
+    if errors:
+        raise IngestRejected(
+            422, f"{len(errors)} of {len(items)} events are for apps not accepted here", errors
+        )
 
 
 def to_events(

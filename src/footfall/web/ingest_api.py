@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from footfall.ingest.v1 import parse_body, to_events
+from footfall.ingest.v1 import check_apps, parse_body, to_events
 from footfall.services import Services
 from footfall.web.client import client_ip
 from footfall.web.deps import services
@@ -59,19 +59,27 @@ _OPENAPI_BODY: dict[str, Any] = {
         },
         "400": {"description": "Malformed body."},
         "413": {"description": "More than 10,000 events or 5 MiB."},
-        "422": {"description": "Invalid events; `errors` names the index and field of each."},
+        "422": {
+            "description": "Invalid events, or events for an app that FOOTFALL_APPS does not "
+            "list; `errors` names the index and field of each."
+        },
         "503": {"description": "The store cannot write; retry after `Retry-After` seconds."},
     },
 }
 
 
 async def ingest(request: Request, body: bytes, svc: Services) -> Answer:
-    """Parse, enrich and durably store one request's events; the 202 answer."""
+    """Parse, enrich and durably store one request's events; the 202 answer.
+
+    With `FOOTFALL_APPS` set, an event for an app it does not list makes the
+    whole request a 422 naming that event (see `check_apps`).
+    """
     content_type = request.headers.get("content-type", "")
     if len(body) > _OFFLOAD_BYTES:
         items = await run_in_threadpool(parse_body, body, content_type)
     else:
         items = parse_body(body, content_type)
+    check_apps(items, svc.settings.apps)
     parsed = to_events(
         items,
         client_ip=client_ip(request, svc.settings.trusted_proxies),
