@@ -90,7 +90,7 @@ def _events() -> list[dict[str, Any]]:
 @pytest.fixture(scope="module")
 def footfall(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     data = tmp_path_factory.mktemp("dashboard") / "data"
-    with ServerProcess(data, env={"FOOTFALL_APPS": "shop,blog"}) as proc:
+    with ServerProcess(data, env={"FOOTFALL_APPS": "shop,blog,live"}) as proc:
         response = httpx.post(proc.url + "/api/v1/events", json=_events(), timeout=10)
         assert response.status_code == 202, response.text
         yield proc
@@ -225,7 +225,7 @@ def test_the_period_picker_changes_the_numbers(footfall: ServerProcess, page: Pa
 def test_the_app_picker_switches_apps(
     footfall: ServerProcess, page: Page, problems: list[str]
 ) -> None:
-    page.goto(footfall.url + "/")  # FOOTFALL_APPS=shop,blog: the first by name opens
+    page.goto(footfall.url + "/")  # FOOTFALL_APPS=shop,blog,live: the first by name opens
     assert page.locator("h1 .app-name").inner_text() == "blog"
     assert table(page, "pages") == {"/hello": ["1", "1"]}
     page.get_by_label("App", exact=True).select_option("shop")
@@ -263,6 +263,14 @@ def test_kpi_buttons_switch_the_chart_and_tabs_switch_tables(
     # The shared link opens on that tab.
     page.reload()
     assert table(page, "device") == {"desktop": ["3", "75%"], "mobile": ["1", "25%"]}
+    page.locator("#card-pages_tab").get_by_role("link", name="Entry pages").click()
+    page.locator("#table-entry_pages").wait_for()
+    assert table(page, "entry_pages") == {
+        "/": ["2", "2"],
+        "/pricing": ["1", "1"],
+        "/blog": ["1", "1"],
+    }
+    assert "pages_tab=entry_pages" in page.url and "device_tab=device" in page.url
 
 
 def test_a_phone_sized_window_scrolls_only_vertically(

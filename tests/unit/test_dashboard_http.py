@@ -221,6 +221,11 @@ def test_kpis_tables_and_filters_match_what_was_ingested(client: TestClient) -> 
     assert _rows(html, "pages") == {"/": ["2", "2"], "/pricing": ["2", "2"]}
     assert _rows(html, "sources") == {"Google": ["1"], "Direct / None": ["1"], "mail": ["1"]}
     assert _rows(html, "utm_source") == {"mail": ["1"]}
+    entries = client.get("/dashboard?app=site&pages_tab=entry_pages").text
+    assert _rows(entries, "entry_pages") == {"/": ["2", "2"], "/pricing": ["1", "1"]}
+    exits = client.get("/dashboard/card/pages_tab?app=site&pages_tab=exit_pages").text
+    assert _rows(exits, "exit_pages") == {"/pricing": ["2", "2"], "/": ["1", "1"]}
+    assert _kpis(client.get("/dashboard?app=site&entry_page=/pricing").text)["visitors"] == "1"
     assert 'id="table-utm_campaign"' not in html  # another tab: not queried
     campaigns = client.get("/dashboard?app=site&utm_tab=utm_campaign").text
     assert _rows(campaigns, "utm_campaign") == {"launch": ["1"]}

@@ -37,7 +37,7 @@ _ENV.globals.update(
     filter_params=FILTERS,
     filter_label=filter_label,
     tabs=TABS,
-    tab_labels={spec.key: spec.heading for spec in BREAKDOWNS},
+    tab_labels={spec.key: spec.tab for spec in BREAKDOWNS},
     version=__version__,
     inline_script=INLINE_SCRIPT,
 )

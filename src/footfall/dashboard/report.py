@@ -133,6 +133,11 @@ class _Breakdown:
     columns: tuple[str, ...] = ("Visitors",)
     none_label: str | None = "(none)"  # None: rows without a value are left out
     share_column: bool = False  # a "%" column: share of the period's visitors
+    tab_label: str | None = None  # on a card with tabs; default: the heading
+
+    @property
+    def tab(self) -> str:
+        return self.tab_label or self.heading
 
 
 def _client(key: str, title: str, heading: str) -> _Breakdown:
@@ -145,7 +150,15 @@ def _client(key: str, title: str, heading: str) -> _Breakdown:
 BREAKDOWNS: tuple[_Breakdown, ...] = (
     _Breakdown(
         "pages", "Top pages", "Page", "event:page", "page",
-        ("visitors", "pageviews"), ("Visitors", "Pageviews"),
+        ("visitors", "pageviews"), ("Visitors", "Pageviews"), tab_label="Top pages",
+    ),
+    _Breakdown(
+        "entry_pages", "Entry pages", "Entry page", "visit:entry_page", "entry_page",
+        ("visitors", "visits"), ("Visitors", "Entrances"), tab_label="Entry pages",
+    ),
+    _Breakdown(
+        "exit_pages", "Exit pages", "Exit page", "visit:exit_page", "exit_page",
+        ("visitors", "visits"), ("Visitors", "Exits"), tab_label="Exit pages",
     ),
     _Breakdown(
         "sources", "Top sources", "Source", "visit:source", "source", none_label="Direct / None"

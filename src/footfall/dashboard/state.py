@@ -30,6 +30,8 @@ DEFAULT_PERIOD = "30d"
 # URL parameter → (Query dimension, label shown on a filter chip).
 FILTERS: dict[str, tuple[str, str]] = {
     "page": ("event:page", "Page"),
+    "entry_page": ("visit:entry_page", "Entry page"),
+    "exit_page": ("visit:exit_page", "Exit page"),
     "source": ("visit:source", "Source"),
     "utm_source": ("visit:utm_source", "UTM source"),
     "utm_medium": ("visit:utm_medium", "UTM medium"),
@@ -43,12 +45,15 @@ FILTERS: dict[str, tuple[str, str]] = {
 # Cards with tabs: URL parameter → the tables it chooses between (the first is the
 # default). Only the chosen table is queried: each is a visit-level query.
 TABS: dict[str, tuple[str, ...]] = {
+    "pages_tab": ("pages", "entry_pages", "exit_pages"),
     "utm_tab": ("utm_source", "utm_medium", "utm_campaign"),
     "device_tab": ("browser", "os", "device"),
 }
 # Cards whose table `details=<card>` lengthens from the top 10 to the top 100.
 CARDS: tuple[str, ...] = (
     "pages",
+    "entry_pages",
+    "exit_pages",
     "sources",
     "utm_source",
     "utm_medium",

@@ -137,16 +137,18 @@ async def root(request: Request) -> Response:
     description="Query parameters: `app`, `period` (today, 7d, 30d, 90d, month, 12mo, "
     "custom with `from` and `to` as YYYY-MM-DD), filters `page`, `source`, `utm_source`, "
     "`utm_medium`, `utm_campaign`, `browser`, `os`, `device`, `country`, `event`, "
+    "`entry_page`, `exit_page`, "
     "`prop.<key>` (value `(none)`: rows without one), `props` (a property key to break "
-    "the filtered event down by), `utm_tab` and `device_tab` (the table a card with tabs "
-    "shows), `details` (the card that shows its top 100). See docs/dashboard.md.",
+    "the filtered event down by), `pages_tab`, `utm_tab` and `device_tab` (the table a "
+    "card with tabs shows), `details` (the card that shows its top 100). "
+    "See docs/dashboard.md.",
     response_class=HTMLResponse,
 )
 async def dashboard(request: Request) -> Response:
     return await dashboard_page(request)
 
 
-_TAB_TITLES = {"utm_tab": "Campaigns (UTM)", "device_tab": "Devices"}
+_TAB_TITLES = {"pages_tab": "Pages", "utm_tab": "Campaigns (UTM)", "device_tab": "Devices"}
 
 
 @router.get("/dashboard/card/{param}", include_in_schema=False)
