@@ -344,3 +344,6 @@ def test_a_card_shows_its_top_100_on_request(client: TestClient) -> None:
     assert len(_rows(details, "pages")) == 12
     assert "Show the top 10" in details
     assert "Show more" not in details
+    # Asked for more of a card that has no more: no link back either.
+    few = client.get("/dashboard?app=site&details=sources").text
+    assert "Show the top 10" not in few

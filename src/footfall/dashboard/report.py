@@ -75,7 +75,6 @@ class Table:
     heading: str
     columns: tuple[str, ...]
     rows: tuple[Row, ...]
-    empty: str = "No data yet"
     more_href: str | None = None  # the view with this card's top 100, when there is more
     fewer_href: str | None = None  # back to the top 10, when showing the top 100
 
@@ -286,7 +285,7 @@ def _table(state: DashboardState, spec: _Breakdown, results: Results, total_visi
     more = fewer = None
     if len(kept) > shown:
         more = state.with_details(spec.key).href() + anchor
-    elif shown > TOP:
+    elif shown > TOP and len(rows) > TOP:
         fewer = state.with_details(None).href() + anchor
     return Table(
         spec.key, spec.title, spec.heading, columns, tuple(rows), more_href=more, fewer_href=fewer

@@ -102,7 +102,7 @@
           },
         ],
         series: [
-          { label: data.granularity, value: function (u, v) { return v == null ? "—" : formatTime(data.granularity, v); } },
+          { label: data.granularity.charAt(0).toUpperCase() + data.granularity.slice(1), value: function (u, v) { return v == null ? "—" : formatTime(data.granularity, v); } },
           {
             label: data.names[metric],
             stroke: ACCENT,
