@@ -244,6 +244,11 @@ class ContractCase:
     sql: str
     # The answer's numbers as rows, in the SQL's column order, for the comparison.
     shape: Callable[[Any], list[list[Any]]]
+    # The query footfall's endpoint builds (as /api/v1/query JSON; `{start}`/`{end}` filled
+    # in like `path`), to time footfall's own SQL for it. `since_days`: the endpoint reads
+    # [now - days, ∞) whatever the body's range says.
+    query: dict[str, Any] | None = None
+    since_days: int | None = None
     needs_token: bool = False
 
 
@@ -262,6 +267,7 @@ CONTRACTS: tuple[ContractCase, ...] = (
         "SELECT count(*), count(DISTINCT user_id), count(DISTINCT name) FROM events "
         "WHERE app = $app",
         lambda a: [[a["total_events"], a["unique_users"], a["unique_event_types"]]],
+        query={"app": MAIN_APP, "date_range": "all", "metrics": ["events", "users", "event_names"]},
     ),
     ContractCase(
         "003 GET /stats/by-event-type",
@@ -269,6 +275,14 @@ CONTRACTS: tuple[ContractCase, ...] = (
         "SELECT name, count(*) AS n FROM events WHERE app = $app GROUP BY name "
         "ORDER BY n DESC, name",
         _rows(("event_type", "count")),
+        query={
+            "app": MAIN_APP,
+            "date_range": "all",
+            "metrics": ["events"],
+            "dimensions": ["event:name"],
+            "order_by": [["events", "desc"], ["event:name", "asc"]],
+            "limit": 10_000,
+        },
     ),
     ContractCase(
         "002 GET /api/events/?duration=1 hour (30 days)",
@@ -278,6 +292,18 @@ CONTRACTS: tuple[ContractCase, ...] = (
         "WHERE app = $app AND ts >= $start AND ts <= $end AND path IS NOT NULL "
         "GROUP BY ALL ORDER BY b DESC, path, os LIMIT 10000",
         _rows(("bucket", "page", "operating_system", "count", "avg_duration")),
+        query={
+            "app": MAIN_APP,
+            "date_range": ["{start}", "{end}"],
+            "metrics": ["events", "avg_duration"],
+            "dimensions": ["time:bucket:1 hour", "event:page", "event:os_family"],
+            "order_by": [
+                ["time:bucket:1 hour", "desc"],
+                ["event:page", "asc"],
+                ["event:os_family", "asc"],
+            ],
+            "limit": 10_000,
+        },
     ),
     ContractCase(
         "004 GET /api/v1/session_heatmap",
@@ -286,6 +312,15 @@ CONTRACTS: tuple[ContractCase, ...] = (
         f"SELECT count(*) FROM events WHERE app = $app AND ts >= $start "
         f"AND name = '{SESSION_START}'",
         _heatmap_total,
+        query={
+            "app": MAIN_APP,
+            "date_range": "all",
+            "metrics": ["events"],
+            "dimensions": ["time:hour"],
+            "filters": [["is", "event:name", [SESSION_START]]],
+            "limit": 10_000,
+        },
+        since_days=30,
         needs_token=True,
     ),
 )

@@ -9,6 +9,7 @@ a file), with the exact range footfall reported; the two answers must match.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -97,9 +98,14 @@ def _time_both(
 
 
 def compiled_sql(
-    body: dict[str, Any], start: dt.datetime | None, end: dt.datetime | None
+    body: dict[str, Any],
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    *,
+    own_range: bool = False,
 ) -> tuple[str, list[Any]]:
-    """The SQL and parameters footfall's compiler makes of `body`, for the given range."""
+    """The SQL and parameters footfall's compiler makes of `body`, for [start, end)
+    (or for the body's own date range with `own_range`)."""
     import dataclasses
 
     from footfall.query.compiler.duckdb import DuckDBDialect
@@ -107,7 +113,9 @@ def compiled_sql(
     from footfall.query.daterange import DateRange
     from footfall.query.model import Query, resolve
 
-    resolved = dataclasses.replace(resolve(Query(**body)), date_range=DateRange(start, end))
+    resolved = resolve(Query(**body))
+    if not own_range:
+        resolved = dataclasses.replace(resolved, date_range=DateRange(start, end))
     compiled = compile_query(DuckDBDialect(), resolved)
     return compiled.sql, list(compiled.params)
 
@@ -153,6 +161,16 @@ def measure(
         for contract in CONTRACTS:
             timed = Timed(contract.name, False, contract.sql, {"app": app, **window})
             path = contract.path.format(**window)
+            if contract.query is not None:
+                text = json.dumps(contract.query)
+                text = text.replace("{start}", window["start"]).replace("{end}", window["end"])
+                query = json.loads(text)
+                if contract.since_days is not None:
+                    since = now - dt.timedelta(days=contract.since_days)
+                    timed.params["start"] = since.isoformat()
+                    timed.compiled = compiled_sql(query, since, None)
+                else:
+                    timed.compiled = compiled_sql(query, None, None, own_range=True)
             _time_both(
                 timed,
                 partial(client.get, path, headers if contract.needs_token else None),
