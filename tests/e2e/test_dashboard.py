@@ -323,3 +323,20 @@ def test_current_visitors_refresh_by_themselves(footfall: ServerProcess, page: P
     # (expect polls from Python: the page's CSP forbids the eval of wait_for_function)
     expect(page.locator("#realtime-count")).to_have_text("1")
     assert " ".join(realtime.inner_text().split()) == "1 current visitor (last 5 minutes)"
+
+
+def test_a_custom_event_breaks_down_by_a_property(footfall: ServerProcess, page: Page) -> None:
+    page.goto(footfall.url + "/?app=shop")
+    page.locator("#table-events").get_by_role("link", name="Signup").click()
+    page.wait_for_url("**event=Signup**")
+    assert kpi(page, "visitors") == "1"
+    field = page.get_by_label("Break “Signup” down by property")
+    field.fill("plan")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url("**props=plan**")
+    assert table(page, "props") == {"pro": ["1", "1"]}
+    # Clicking a value filters by the property too.
+    page.locator("#table-props").get_by_role("link", name="pro").click()
+    page.wait_for_url("**prop.plan=pro**")
+    assert page.locator(".chip").all_inner_texts()[-1].startswith("Property plan is pro")
+    assert kpi(page, "visitors") == "1"
