@@ -245,8 +245,11 @@ class HttpBackend:
         return [tuple(_plain(v) for v in row) for row in result.result_rows]
 
     def insert(self, table: str, data: pa.Table) -> None:
-        # Synchronous insert (no async_insert): it returns once the part is written.
-        self._client.insert_arrow(table, data, settings={"async_insert": 0})
+        # Synchronous (no async_insert): it returns once the part is written; through a
+        # Distributed table, once every shard has its rows (not queued on this node).
+        self._client.insert_arrow(
+            table, data, settings={"async_insert": 0, "distributed_foreground_insert": 1}
+        )
 
     def batches(self, sql: str, params: Sequence[Any], rows: int) -> Iterator[pa.RecordBatch]:
         text, values = placeholders(sql, params)
