@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+from enum import Enum
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -17,7 +18,8 @@ from footfall.query.errors import QueryError
 from footfall.storage.base import StoreUnavailable
 from footfall.web.deps import services
 
-router = APIRouter(tags=["dashboard"])
+router = APIRouter()
+_TAGS: list[str | Enum] = ["dashboard"]
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _PAGE_HEADERS = {
@@ -119,6 +121,7 @@ async def dashboard_page(request: Request) -> Response:
 
 @router.get(
     "/",
+    tags=["health"],  # where contract 002's root was documented before the dashboard
     summary="Hello (contract 002), or the dashboard for a browser",
     description='`{"hello": "world"}`; a client whose `Accept` prefers `text/html` '
     "(a browser) gets the dashboard page instead, as `GET /dashboard` answers.",
@@ -133,6 +136,7 @@ async def root(request: Request) -> Response:
 
 @router.get(
     "/dashboard",
+    tags=_TAGS,
     summary="The dashboard (HTML)",
     description="Query parameters: `app`, `period` (today, 7d, 30d, 90d, month, 12mo, "
     "custom with `from` and `to` as YYYY-MM-DD), filters `page`, `source`, `utm_source`, "
@@ -168,6 +172,7 @@ async def tab_card(request: Request, param: str) -> Response:
 
 @router.get(
     "/dashboard/realtime",
+    tags=_TAGS,
     summary="Unique visitors of the last five minutes, for the dashboard's counter",
 )
 async def realtime(request: Request, app: str = "default") -> dict[str, Any]:
