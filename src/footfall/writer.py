@@ -58,11 +58,29 @@ class WriterHealth:
 _STOP = object()
 
 
+# A batch of at least this many requests means the server is busy (see `busy_linger`).
+BUSY_REQUESTS = 4
+
+
 class Writer:
-    def __init__(self, store: Store, *, max_batch: int = 10_000, linger: float = 0.0) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        max_batch: int = 10_000,
+        linger: float = 0.0,
+        busy_linger: float = 0.002,
+    ) -> None:
         self.store = store
         self.max_batch = max_batch
         self.linger = linger
+        # While busy (the last batch held BUSY_REQUESTS requests or more), wait this
+        # long for more before committing. A commit costs ~4 ms of CPU on DuckDB
+        # whatever its size, and under a closed loop of 64 clients the batches
+        # otherwise settle at two alternating halves of 32: waiting merges them.
+        # A lone request never waits.
+        self.busy_linger = busy_linger
+        self._last_requests = 0
         self.health = WriterHealth()
         self._queue: queue.SimpleQueue[_Pending | object] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
@@ -130,7 +148,10 @@ class Writer:
             assert isinstance(first, _Pending)
             batch = [first]
             size = len(first.events)
-            deadline = time.monotonic() + self.linger
+            linger = self.linger
+            if self._last_requests >= BUSY_REQUESTS:
+                linger = max(linger, self.busy_linger)
+            deadline = time.monotonic() + linger
             while size < self.max_batch:
                 try:
                     remaining = deadline - time.monotonic()
@@ -147,6 +168,7 @@ class Writer:
                 assert isinstance(item, _Pending)
                 batch.append(item)
                 size += len(item.events)
+            self._last_requests = len(batch)
             self._commit(batch, size)
         # Anything queued after the stop marker gets a clear refusal, never silence.
         while True:

@@ -284,3 +284,29 @@ def test_a_failed_checkpoint_loses_nothing_committed(
         store.close()
     assert [seq for seq, _ in rows] == list(range(1, len(acked) + 1))
     assert [uid for _, uid in rows] == [event.id for event in acked]
+
+
+def test_a_busy_writer_lets_requests_close_together_share_one_commit(tmp_path: Path) -> None:
+    with _running(tmp_path / "f.duckdb") as (_, writer):
+        writer.busy_linger = 0.5
+        writer.write_sync(_events(1))  # the first commit of a process pays for imports
+        started = time.monotonic()
+        writer.write_sync(_events(1))  # idle: a lone request never waits
+        assert time.monotonic() - started < 0.25
+
+        def wave(spacing: float) -> int:
+            before = writer.health.batches
+            threads = [
+                threading.Thread(target=writer.write_sync, args=(_events(1),)) for _ in range(8)
+            ]
+            for thread in threads:
+                thread.start()
+                time.sleep(spacing)
+            for thread in threads:
+                thread.join()
+            return writer.health.batches - before
+
+        wave(0.0)  # eight at once: the writer is busy now
+        # Requests 10 ms apart would be eight commits on an idle writer; busy, it waits
+        # for them (the first may still go alone if the last batch was small).
+        assert wave(0.01) <= 2
