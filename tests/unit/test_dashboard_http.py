@@ -254,8 +254,14 @@ def test_kpis_tables_and_filters_match_what_was_ingested(client: TestClient) -> 
     assert _rows(signup, "props") == {"pro": ["1", "1"]}
     assert _kpis(signup)["visitors"] == "1"
 
-    # A longer period reaches the older visit.
+    # A longer period reaches the older visit; all time too, with nothing to compare.
     assert _kpis(client.get("/dashboard?app=site&period=90d").text)["visitors"] == "4"
+    all_time = client.get("/dashboard?app=site&period=all").text
+    assert _kpis(all_time)["visitors"] == "4"
+    assert 'title="Nothing to compare with"' in all_time
+    chart = json.loads(all_time.split('id="chart-data">', 1)[1].split("</script>", 1)[0])
+    assert chart["granularity"] == "day"  # 51 days, from the first event's
+    assert sum(chart["series"]["pageviews"]) == 5
 
 
 def test_realtime_counts_the_last_five_minutes(client: TestClient) -> None:

@@ -141,3 +141,14 @@ def test_every_card_can_show_its_details() -> None:
 
     assert set(CARDS) == {spec.key for spec in BREAKDOWNS} | {"props"}
     assert _state("details=pages").with_details(None).href() == "?app=default&period=30d"
+
+
+def test_all_time_starts_at_the_first_event_and_compares_with_nothing() -> None:
+    win = window(_state("period=all"), NOW, first_day=dt.date(2025, 3, 14))
+    assert win.date_range == "all"
+    assert win.previous is None
+    assert win.granularity == "month"  # 620 days
+    assert win.buckets[0] == dt.datetime(2025, 3, 1)
+    assert win.buckets[-1] == dt.datetime(2026, 11, 1)
+    empty = window(_state("period=all"), NOW)  # an app without events: today only
+    assert (empty.start, empty.granularity) == (NOW.date(), "hour")

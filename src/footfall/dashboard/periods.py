@@ -16,8 +16,9 @@ class Window:
     label: str
     start: dt.date
     end: dt.date  # inclusive
-    date_range: list[str]  # for Query.date_range
-    previous: list[str]  # the period before, as long as the elapsed part of this one
+    date_range: str | list[str]  # for Query.date_range
+    previous: list[str] | None  # the period before, as long as the elapsed part of this
+    # one; None for all time
     granularity: str  # hour, day, week or month
     buckets: tuple[dt.datetime, ...]  # every chart bucket up to now, for filling gaps
 
@@ -75,9 +76,21 @@ def _iso(at: dt.datetime) -> str:
     return at.isoformat(timespec="microseconds")
 
 
-def window(state: DashboardState, now: dt.datetime) -> Window:
-    """`now` is naive UTC."""
+def window(state: DashboardState, now: dt.datetime, first_day: dt.date | None = None) -> Window:
+    """`now` is naive UTC; `first_day` is the day of the app's first event ("all" only)."""
     today = now.date()
+    if state.period == "all":
+        start = min(first_day or today, today)
+        span = (today - start).days + 1
+        return Window(
+            label=PERIODS["all"],
+            start=start,
+            end=today,
+            date_range="all",
+            previous=None,
+            granularity=_granularity(span),
+            buckets=_buckets(_midnight(start), now + dt.timedelta(seconds=1), _granularity(span)),
+        )
     if state.period == "custom":
         assert state.start is not None and state.end is not None
         start, end = state.start, state.end

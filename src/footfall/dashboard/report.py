@@ -349,9 +349,30 @@ async def realtime_visitors(store: Store, app: str, now: dt.datetime) -> int:
     return int(results[0]["metrics"][0]) if results else 0
 
 
+async def _first_day(store: Store, app: str) -> dt.date | None:
+    """The day of the app's first event, where an all-time chart starts."""
+    first = await _run(
+        store,
+        Query(
+            app=app,
+            date_range="all",
+            metrics=["events"],
+            dimensions=["time:day"],
+            order_by=[("time:day", "asc")],
+            limit=1,
+        ),
+    )
+    return dt.date.fromisoformat(first[0]["dimensions"][0]) if first else None
+
+
+async def _nothing() -> Results:
+    return []
+
+
 async def load(store: Store, state: DashboardState, now: dt.datetime) -> Report:
     """Run every query of the view at once (DuckDB reads in parallel) and shape them."""
-    win = window(state, now)
+    first_day = await _first_day(store, state.app) if state.period == "all" else None
+    win = window(state, now, first_day)
     kpi_metrics = [name for name, _ in KPIS] + ["events"]
     hidden = {key for param, keys in TABS.items() for key in keys if key != state.tab(param)}
     breakdowns = [spec for spec in BREAKDOWNS if spec.key not in hidden]
@@ -361,7 +382,6 @@ async def load(store: Store, state: DashboardState, now: dt.datetime) -> Report:
 
     queries = [
         _query(state, win.date_range, metrics=kpi_metrics),
-        _query(state, win.previous, metrics=kpi_metrics),
         _query(
             state,
             win.date_range,
@@ -380,8 +400,15 @@ async def load(store: Store, state: DashboardState, now: dt.datetime) -> Report:
         realtime_query(state.app, now),
         *(_breakdown_query(state, win, spec) for spec in breakdowns),
     ]
-    answers = await asyncio.gather(*(_run(store, q) for q in queries))
-    current, previous, series, hours, realtime, *tables = answers
+    # All time has nothing before it to compare with.
+    before = (
+        _run(store, _query(state, win.previous, metrics=kpi_metrics))
+        if win.previous is not None
+        else _nothing()
+    )
+    previous, current, series, hours, realtime, *tables = await asyncio.gather(
+        before, *(_run(store, query) for query in queries)
+    )
 
     events_in_period = int(current[0]["metrics"][-1]) if current else 0
     has_events = events_in_period > 0

@@ -23,6 +23,7 @@ PERIODS: dict[str, str] = {
     "90d": "Last 90 days",
     "month": "Month to date",
     "12mo": "Last 12 months",
+    "all": "All time",
     "custom": "Custom range",
 }
 DEFAULT_PERIOD = "30d"

@@ -138,7 +138,7 @@ async def root(request: Request) -> Response:
     "/dashboard",
     tags=_TAGS,
     summary="The dashboard (HTML)",
-    description="Query parameters: `app`, `period` (today, 7d, 30d, 90d, month, 12mo, "
+    description="Query parameters: `app`, `period` (today, 7d, 30d, 90d, month, 12mo, all, "
     "custom with `from` and `to` as YYYY-MM-DD), filters `page`, `source`, `utm_source`, "
     "`utm_medium`, `utm_campaign`, `browser`, `os`, `device`, `country`, `event`, "
     "`entry_page`, `exit_page`, "
