@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -25,7 +26,7 @@ from footfall.web import (
     visits,
 )
 from footfall.web.errors import install_error_handlers
-from footfall.web.hot_paths import FootfallApp
+from footfall.web.hot_paths import FootfallApp, freeze_startup_heap
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -36,11 +37,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.services = await run_in_threadpool(Services.start, settings)
         # What the tracker endpoints drop on purpose is counted in the store.
         app.state.tracker_drops = app.state.services.drops
+        freeze_startup_heap()
         try:
             yield
         finally:
             # Drain: every event already acknowledged or queued is committed first.
             await run_in_threadpool(app.state.services.stop)
+            gc.unfreeze()  # an app that ends (tests start many) leaves nothing uncollectable
 
     app = FootfallApp(
         title="footfall",
