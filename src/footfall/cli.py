@@ -115,6 +115,9 @@ def serve(
         http="httptools",
         lifespan="on",
         timeout_graceful_shutdown=10,
+        # footfall decides whom to believe (FOOTFALL_TRUSTED_PROXIES, web/client.py);
+        # uvicorn's own default would take X-Forwarded-For from any local peer.
+        proxy_headers=False,
     )
     server = _draining_server_class()(config)
     click.echo(
