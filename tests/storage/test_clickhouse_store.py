@@ -283,3 +283,31 @@ def test_cluster_ddl_replicates_each_table_and_distributes_reads_and_writes() ->
     ]
     assert "ReplicatedSummingMergeTree" in layout.statements(CLICKHOUSE_MIGRATIONS[2])[0]
     assert layout.create_database() == "CREATE DATABASE IF NOT EXISTS stats ON CLUSTER main"
+
+
+# -- parameters ------------------------------------------------------------------------
+
+
+def test_question_marks_become_typed_server_side_parameters() -> None:
+    from clickhouse_connect.driver.binding import bind_query
+
+    from footfall.storage.clickhouse_params import placeholders
+
+    at = dt.datetime(2024, 1, 2, 3, 4, 5, 678901)
+    sql, values = placeholders(
+        "SELECT '?' AS literal, x FROM events WHERE app = ? AND ts >= ? AND id = ? LIMIT ?",
+        ["a\tb", at, uuid.UUID(int=1), 5],
+    )
+    assert sql == (
+        "SELECT '?' AS literal, x FROM events WHERE app = {p0:String} AND "
+        "ts >= {p1:DateTime64(6, 'UTC')} AND id = {p2:UUID} LIMIT {p3:Int64}"
+    )
+    # clickhouse-connect sends them as HTTP parameters, never inside the SQL text.
+    text, params = bind_query(sql, values)
+    assert text == sql
+    assert params["param_p1"] == "2024-01-02 03:04:05.678901"  # microseconds kept
+    assert params["param_p2"] == "00000000-0000-0000-0000-000000000001"
+    with pytest.raises(ValueError, match="parameters"):
+        placeholders("SELECT ?", [])
+    with pytest.raises(ValueError, match="parameters"):
+        placeholders("SELECT 1", [1])
