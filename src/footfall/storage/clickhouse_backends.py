@@ -89,7 +89,6 @@ class ChdbBackend:
         self.path = str(path.resolve())
         self.database = database
         self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._all: list[Any] = []
         self._lock = threading.Lock()
         self._closed = False
         with _Engine.lock:
@@ -118,8 +117,6 @@ class ChdbBackend:
                 conn.query(f"USE {self.database}")
         except Exception as exc:
             raise StoreUnavailable(f"cannot open chDB at {self.path}: {exc}") from exc
-        with self._lock:
-            self._all.append(conn)
         return conn
 
     @contextlib.contextmanager
@@ -140,15 +137,15 @@ class ChdbBackend:
         try:
             yield conn
         finally:
-            if self._closed:
-                self._forget(conn)
-            else:
-                self._idle.put(conn)
+            with self._lock:
+                closed = self._closed
+                if not closed:
+                    self._idle.put(conn)
+            if closed:
+                self._forget(conn)  # closed while in use: let go of it now
 
-    def _forget(self, conn: Any) -> None:
-        with self._lock:
-            if conn in self._all:
-                self._all.remove(conn)
+    @staticmethod
+    def _forget(conn: Any) -> None:
         with contextlib.suppress(Exception):
             conn.close()
 
@@ -185,14 +182,17 @@ class ChdbBackend:
             self._forget(conn)
 
     def close(self) -> None:
+        """Close the idle connections now and each busy one as its query returns."""
         with self._lock:
             if self._closed:
                 return
             self._closed = True
-            conns, self._all = self._all, []
-        for conn in conns:
-            with contextlib.suppress(Exception):
-                conn.close()
+        while True:
+            try:
+                conn = self._idle.get_nowait()
+            except queue.Empty:
+                break
+            self._forget(conn)
         with _Engine.lock:
             _Engine.users -= 1
             if not _Engine.users:
