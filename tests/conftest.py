@@ -33,6 +33,8 @@ STORE_FACING = (
     "tests/contracts/",
     "tests/trackers/",
     "tests/unit/test_ingest_v1.py",
+    "tests/unit/test_dashboard_http.py",
+    "tests/unit/test_drops.py",
 )
 _ROOT = Path(__file__).resolve().parent.parent
 
