@@ -254,8 +254,11 @@ class HttpBackend:
     def batches(self, sql: str, params: Sequence[Any], rows: int) -> Iterator[pa.RecordBatch]:
         text, values = placeholders(sql, params)
         with self._client.query_arrow_stream(text, parameters=values) as stream:
-            for batch in stream:
-                yield from batch.to_batches(max_chunksize=rows)
+            for block in stream:  # RecordBatches (or Tables, by version), one per block
+                if isinstance(block, pa.Table):
+                    yield from block.to_batches(max_chunksize=rows)
+                else:
+                    yield block
 
     def close(self) -> None:
         with contextlib.suppress(Exception):

@@ -132,10 +132,12 @@ class ClickHouseStore:
         claimed = {str(e.id) for e in events if e.client_id}
         seen: set[str] = set()
         if claimed:
+            # One String parameter, split server-side: the same text on chDB and over HTTP,
+            # however many ids (an Array parameter is escaped differently by each client).
             rows = self.backend.rows(
                 "SELECT DISTINCT toString(id) FROM client_event_ids "
-                "WHERE id IN (SELECT toUUID(arrayJoin(?)))",
-                [sorted(claimed)],
+                "WHERE id IN (SELECT toUUID(arrayJoin(splitByChar(',', ?))))",
+                [",".join(sorted(claimed))],
             )
             seen = {row[0] for row in rows}
         seqs: list[int | None] = []
