@@ -306,7 +306,9 @@ def test_a_busy_writer_lets_requests_close_together_share_one_commit(tmp_path: P
                 thread.join()
             return writer.health.batches - before
 
-        wave(0.0)  # eight at once: the writer is busy now
+        writer.linger = 0.3  # eight at once, committed together: the writer is busy now
+        assert wave(0.0) == 1
+        writer.linger = 0.0
         # Requests 10 ms apart would be eight commits on an idle writer; busy, it waits
         # for them (the first may still go alone if the last batch was small).
         assert wave(0.01) <= 2
