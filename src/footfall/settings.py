@@ -43,9 +43,9 @@ class Settings(BaseSettings):
     store_ip: bool = Field(False, description="Keep raw client IPs in the event table.")
     apps: str = Field(
         "",
-        description="Comma-separated apps the tracker endpoints accept (Plausible domains, "
-        "Umami website ids); events for others are dropped. Empty: an app is created by "
-        "its first event.",
+        description="Comma-separated apps this server accepts (Plausible domains, Umami "
+        "website ids): the tracker endpoints drop events for others, POST /api/v1/events "
+        "refuses them (422). Empty: an app is created by its first event.",
     )
     geoip_db: Path | None = Field(
         None,
