@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -159,8 +160,22 @@ class ClickHouseStore:
             stored_seqs = [s for s in seqs if s is not None]
             self.backend.insert("events", events_to_arrow(stored, stored_seqs))
         if fresh:
-            self.backend.insert("client_event_ids", pa.table({"id": fresh}))
+            self._record_client_ids(pa.table({"id": fresh}))
         return seqs
+
+    def _record_client_ids(self, ids: pa.Table, attempts: int = 3) -> None:
+        """The events are stored already: try hard to record their ids too, since a
+        failure here (reported as one, so the request is retried) lets the retry
+        store them a second time."""
+        for attempt in range(attempts):
+            try:
+                self.backend.insert("client_event_ids", ids)
+                return
+            except Exception:
+                if attempt == attempts - 1:
+                    raise
+                log.warning("recording %d client ids failed, trying again", ids.num_rows)
+                time.sleep(0.05 * (attempt + 1))
 
     def add_drop_counts(self, rows: Sequence[tuple[str, dt.date, str, int]]) -> None:
         if not rows:
