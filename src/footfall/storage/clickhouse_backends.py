@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import importlib
 import queue
 import threading
 from collections.abc import Iterator, Sequence
@@ -107,10 +108,10 @@ class ChdbBackend:
             raise
 
     def _connect(self, use_database: bool) -> Any:
-        import chdb
+        chdb = _optional("chdb")
 
         try:
-            conn = chdb.connect(self.path)  # type: ignore[no-untyped-call]
+            conn = chdb.connect(self.path)
             for name, value in QUERY_SETTINGS.items():
                 conn.query(f"SET {name} = '{value}'")
             if use_database:
@@ -216,7 +217,7 @@ class HttpBackend:
         secure: bool,
         cluster: str | None,
     ) -> None:
-        import clickhouse_connect
+        clickhouse_connect = _optional("clickhouse_connect")
 
         self.where = f"{host}:{port}"
         try:
@@ -263,3 +264,13 @@ class HttpBackend:
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self._client.close()
+
+
+def _optional(module: str) -> Any:
+    """Import a ClickHouse client library, which only the `clickhouse` extra installs."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise StoreUnavailable(
+            f"this store needs the Python package {module!r}: pip install 'footfall[clickhouse]'"
+        ) from None
