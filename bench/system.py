@@ -63,6 +63,7 @@ class CpuSnapshot:
     at: float
     per_cpu: dict[int, Ticks]
     server_ticks: int
+    helper_ticks: int = 0
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,8 @@ class CpuShare:
     others: float  # other processes (user + system time that is not the server's)
     interrupts: float
     steal: float
+    # The bench's own helper on the same core (the hand-written SQL's process), when any.
+    helper: float = 0.0
 
     @property
     def lost(self) -> float:
@@ -83,15 +86,19 @@ class CpuShare:
 
 
 class CpuWatch:
-    """Watch `cpus` (the server's cores; None: all) and the server process `pid`."""
+    """Watch `cpus` (the server's cores; None: all), the server process `pid` and, apart
+    from "other processes", the bench's own `helper` process sharing those cores."""
 
-    def __init__(self, cpus: set[int] | None, pid: int | None) -> None:
+    def __init__(self, cpus: set[int] | None, pid: int | None, helper: int | None = None) -> None:
         self.cpus = cpus
         self.pid = pid
+        self.helper = helper
         self.start = self.snapshot()
 
     def snapshot(self) -> CpuSnapshot:
-        return CpuSnapshot(time.monotonic(), _per_cpu(), _process_ticks(self.pid))
+        return CpuSnapshot(
+            time.monotonic(), _per_cpu(), _process_ticks(self.pid), _process_ticks(self.helper)
+        )
 
     def stop(self) -> CpuShare | None:
         end = self.snapshot()
@@ -109,13 +116,15 @@ class CpuWatch:
         if total <= 0:
             return None
         server = end.server_ticks - self.start.server_ticks
+        helper = end.helper_ticks - self.start.helper_ticks
         return CpuShare(
             seconds=end.at - self.start.at,
             cores=len(cpus),
             server=min(1.0, server / total),
-            others=max(0.0, (delta("tasks") - server) / total),
+            others=max(0.0, (delta("tasks") - server - helper) / total),
             interrupts=delta("interrupts") / total,
             steal=delta("steal") / total,
+            helper=min(1.0, helper / total),
         )
 
 
