@@ -861,8 +861,9 @@ class Bench:
         section.text(
             "Share of the server's core(s) during each measurement (/proc/stat, "
             "/proc/PID/stat): the server process; the bench's own hand-SQL process (it "
-            "alternates with the HTTP queries on the same core); other processes; interrupts (loopback "
-            "networking is partly counted here); steal (the hypervisor). On a quiet machine "
+            "alternates with the HTTP queries on the same core); other processes; interrupts "
+            "(loopback networking is partly counted here); steal (the hypervisor). On a quiet "
+            "machine "
             '"other processes" and "steal" are near 0 %; where they are not, that '
             "measurement is pessimistic. Ratios within this run share the noise."
         )
