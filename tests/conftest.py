@@ -39,6 +39,15 @@ STORE_FACING = (
 _ROOT = Path(__file__).resolve().parent.parent
 
 
+# Each worker is a process with its own chDB (~300 MB) and real servers of its own;
+# beyond a few, a big CI machine would trade memory for no gain.
+MAX_WORKERS = 4
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    return max(1, min(MAX_WORKERS, os.cpu_count() or 1))
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "duckdb_only: about the DuckDB file itself; runs on the duckdb store only"
