@@ -23,7 +23,8 @@ def _settings(**flags: Any) -> Settings:
         return Settings(**{key: value for key, value in flags.items() if value is not None})
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+            f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}"
+            for err in exc.errors()
         )
         raise click.UsageError(f"invalid configuration: {problems}") from None
 
@@ -75,6 +76,12 @@ def main() -> None:
     "clickhouse://user:password@host:8123/database [FOOTFALL_STORE; duckdb].",
 )
 @click.option(
+    "--cluster",
+    default=None,
+    help="ClickHouse cluster: create the schema ON CLUSTER (ReplicatedMergeTree + "
+    "Distributed); clickhouse:// stores only [FOOTFALL_CLUSTER].",
+)
+@click.option(
     "--log-level",
     default=None,
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
@@ -85,6 +92,7 @@ def serve(
     port: int | None,
     data_dir: str | None,
     store: str | None,
+    cluster: str | None,
     log_level: str | None,
 ) -> None:
     """Run the HTTP server: ingest, query API and every compatible API on one port.
@@ -95,7 +103,9 @@ def serve(
 
     from footfall.app import create_app
 
-    settings = _settings(host=host, port=port, data_dir=data_dir, store=store, log_level=log_level)
+    settings = _settings(
+        host=host, port=port, data_dir=data_dir, store=store, cluster=cluster, log_level=log_level
+    )
     family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

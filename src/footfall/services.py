@@ -16,7 +16,7 @@ from footfall.writer import Writer
 
 def open_store(settings: Settings) -> Store:
     """The store `settings.store` names, opened and migrated."""
-    store = create_store(settings.store, settings.data_dir)
+    store = create_store(settings.store, settings.data_dir, cluster=settings.cluster)
     try:
         store.open()
     except BaseException:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -21,6 +21,12 @@ class Settings(BaseSettings):
         description="Event store: `duckdb` (a file in the data dir), `duckdb:///path/file.duckdb`, "
         "`chdb` / `chdb:///path/dir` (ClickHouse in-process) or "
         "`clickhouse://user:password@host:8123/database` (a ClickHouse server).",
+    )
+    cluster: str | None = Field(
+        None,
+        description="ClickHouse cluster name: the schema is created ON CLUSTER as "
+        "ReplicatedMergeTree tables behind a Distributed table (clickhouse:// stores only; "
+        "same as `?cluster=` in the store URL).",
     )
     writer_max_batch: int = Field(
         10_000, ge=1, description="Most events the writer commits in one transaction."
@@ -73,6 +79,15 @@ class Settings(BaseSettings):
 
         parse_store_url(value, Path("."))  # a StoreUrlError (ValueError) says what is wrong
         return value
+
+    @model_validator(mode="after")
+    def _cluster_needs_clickhouse(self) -> Settings:
+        if self.cluster and not self.store.startswith("clickhouse://"):
+            raise ValueError(
+                f"cluster {self.cluster!r} needs a clickhouse:// store (the store is "
+                f"{self.store!r}, which runs on one machine)"
+            )
+        return self
 
     @field_validator("geoip_db", mode="before")
     @classmethod

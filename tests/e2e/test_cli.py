@@ -200,6 +200,7 @@ def test_a_flag_wins_over_the_environment(tmp_path: Path, serving: list[_Serving
         ("FOOTFALL_PORT", "70000", "port"),
         ("FOOTFALL_PORT", "-1", "port"),
         ("FOOTFALL_STORE", "postgres://db", "unknown store"),
+        ("FOOTFALL_CLUSTER", "main", "cluster 'main' needs a clickhouse:// store"),
     ],
 )
 def test_a_bad_setting_in_the_environment_is_a_clear_error(

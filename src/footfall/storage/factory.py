@@ -103,6 +103,8 @@ def create_store(url: str, data_dir: Path, *, cluster: str | None = None) -> Sto
     if parsed.scheme == "duckdb":
         from footfall.storage.duckdb_store import DuckDBStore
 
+        if cluster:
+            raise StoreUrlError("DuckDB runs on one machine: --cluster needs a clickhouse:// store")
         assert parsed.path is not None
         return DuckDBStore(parsed.path)
 
