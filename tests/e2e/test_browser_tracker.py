@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.browser import CHROMIUM, skip_module_without_chromium
 from tests.support.server import ServerProcess
 
 try:
@@ -32,12 +33,7 @@ except ImportError:  # in CI the dev extra has it, and the test must not skip
         raise
     pytest.skip("playwright is a dev dependency: pip install -e '.[dev]'", allow_module_level=True)
 
-CHROMIUM = Path("/usr/bin/chromium")
-if os.environ.get("CI") != "true" and not CHROMIUM.exists():
-    pytest.skip(
-        "Debian's chromium is not installed (apt-get install -y chromium; .ci/run does it)",
-        allow_module_level=True,
-    )
+skip_module_without_chromium()
 
 
 pytestmark = pytest.mark.slow
