@@ -187,6 +187,18 @@ def test_app_picker_lists_footfall_apps_and_defaults_to_the_first(tmp_path: Any)
     assert options[:2] == [("blog", " selected"), ("shop", "")]
 
 
+def test_app_picker_lists_apps_with_events_and_opens_the_first(client: TestClient) -> None:
+    _ingest(client, [{"app": "zoo.example", "url": "/"}, {"app": "art.example", "url": "/a"}])
+    html = client.get("/dashboard").text
+    options = re.findall(r'<option value="([^"]+)"( selected)?>', html.split('id="app-picker"')[1])
+    assert options[:2] == [("art.example", " selected"), ("zoo.example", "")]
+    assert _kpis(html)["pageviews"] == "1"
+    picked = client.get("/dashboard?app=zoo.example").text
+    assert ("zoo.example", " selected") in re.findall(
+        r'<option value="([^"]+)"( selected)?>', picked.split('id="app-picker"')[1]
+    )
+
+
 # -- numbers ------------------------------------------------------------------------------------
 
 

@@ -91,3 +91,9 @@ def event_by_id(store: Store, app: str, event_id: uuid.UUID) -> RawEvent | None:
         [app, str(event_id)],
     )
     return _raw(rows[0]) if rows else None
+
+
+def app_names(store: Store, limit: int = 500) -> list[str]:
+    """The apps that have events, by name (the dashboard's app picker)."""
+    rows = store.query("SELECT DISTINCT app FROM events ORDER BY app LIMIT ?", [limit])
+    return [str(row[0]) for row in rows]

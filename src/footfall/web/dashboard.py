@@ -10,12 +10,14 @@ from enum import Enum
 from typing import Any
 
 from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from footfall.dashboard import assets, render, report
 from footfall.dashboard.state import TABS, DashboardState, StateError, parse_state
 from footfall.query.errors import QueryError
 from footfall.storage.base import StoreUnavailable
+from footfall.storage.lookups import app_names
 from footfall.web.deps import services
 
 router = APIRouter()
@@ -72,15 +74,22 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-def _default_app(request: Request) -> str:
+async def _stored_apps(request: Request) -> list[str]:
+    return await run_in_threadpool(app_names, services(request).store)
+
+
+def _default_app(request: Request, stored: list[str]) -> str:
+    """The first of FOOTFALL_APPS, else the first app with events, else `default`."""
     allowed = services(request).settings.allowed_apps()
-    return min(allowed) if allowed else "default"
+    if allowed:
+        return min(allowed)
+    return stored[0] if stored else "default"
 
 
-def _known_apps(request: Request, current: str) -> list[str]:
-    # The Query model cannot list the apps that have events (no `app` dimension), so
-    # the picker offers FOOTFALL_APPS and the current app, and takes any other name.
-    return sorted(services(request).settings.allowed_apps() | {current})
+def _known_apps(request: Request, stored: list[str], current: str) -> list[str]:
+    # The picker offers FOOTFALL_APPS, the apps that have events and the current
+    # one; the "other app" box takes any other name.
+    return sorted(services(request).settings.allowed_apps() | set(stored) | {current})
 
 
 def _error_page(request: Request, status: int, title: str, message: str) -> Response:
@@ -90,7 +99,11 @@ def _error_page(request: Request, status: int, title: str, message: str) -> Resp
 
 async def dashboard_page(request: Request) -> Response:
     try:
-        state = parse_state(request.query_params.multi_items(), _default_app(request))
+        stored = await _stored_apps(request)
+    except StoreUnavailable as exc:
+        return _error_page(request, 503, "The event store is unavailable", str(exc))
+    try:
+        state = parse_state(request.query_params.multi_items(), _default_app(request, stored))
     except StateError as exc:
         return _error_page(request, 400, "Bad dashboard link", str(exc))
     svc = services(request)
@@ -111,7 +124,7 @@ async def dashboard_page(request: Request) -> Response:
         "dashboard.html",
         report=data,
         state=state,
-        apps=_known_apps(request, state.app),
+        apps=_known_apps(request, stored, state.app),
         origin=str(request.base_url).rstrip("/"),
         unknown_app=unknown,
         clear_filters=DashboardState(state.app, state.period, state.start, state.end).href(),
@@ -162,7 +175,8 @@ async def tab_card(request: Request, param: str) -> Response:
     if param not in TABS:
         return _error_page(request, 404, "No such card", f"no card with tabs {param!r}")
     try:
-        state = parse_state(request.query_params.multi_items(), _default_app(request))
+        stored = await _stored_apps(request)
+        state = parse_state(request.query_params.multi_items(), _default_app(request, stored))
         table = await report.load_tab(services(request).store, state, param, _now())
     except (StateError, QueryError) as exc:
         return _error_page(request, 400, "Bad dashboard link", str(exc))
