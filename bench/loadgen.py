@@ -333,26 +333,17 @@ class JsonClient:
 
     def post(self, path: str, payload: Any) -> tuple[int, Any, float]:
         body = json.dumps(payload).encode()
-        started = time.perf_counter()
-        try:
-            self.conn.request("POST", path, body=body, headers={"Content-Type": "application/json"})
-            response = self.conn.getresponse()
-            raw = response.read()
-        except OSError:
-            self.conn.close()
-            self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
-            raise
-        elapsed = (time.perf_counter() - started) * 1000
-        try:
-            decoded: Any = json.loads(raw)
-        except ValueError:
-            decoded = raw.decode(errors="replace")
-        return response.status, decoded, elapsed
+        return self._request("POST", path, body, {"Content-Type": "application/json"})
 
     def get(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, Any, float]:
+        return self._request("GET", path, None, headers or {})
+
+    def _request(
+        self, method: str, path: str, body: bytes | None, headers: dict[str, str]
+    ) -> tuple[int, Any, float]:
         started = time.perf_counter()
         try:
-            self.conn.request("GET", path, headers=headers or {})
+            self.conn.request(method, path, body=body, headers=headers)
             response = self.conn.getresponse()
             raw = response.read()
         except OSError:
