@@ -18,6 +18,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from footfall.model import Event
+from footfall.query import registry
 from footfall.query.model import Query
 from footfall.query.runner import run_query
 from footfall.storage.base import Store
@@ -156,20 +157,8 @@ def load(store: Store, events: Sequence[Event], batch: int = 20_000) -> None:
 
 # -- the questions ---------------------------------------------------------------------
 
-METRICS = [
-    "events",
-    "pageviews",
-    "visitors",
-    "visits",
-    "bounce_rate",
-    "visit_duration",
-    "views_per_visit",
-    "avg_duration",
-    "users",
-    "event_names",
-    "total_duration",
-    "last_seen",
-]
+# Every metric the registry defines, so a new one is compared without a second list.
+METRICS = list(registry.METRICS)
 RANGES: list[str | list[str]] = [
     "all",
     ["2024-05-01", "2024-05-31"],
