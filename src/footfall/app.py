@@ -35,8 +35,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.services = await run_in_threadpool(Services.start, settings)
-        # What the tracker endpoints drop on purpose is counted in the store.
-        app.state.tracker_drops = app.state.services.drops
         freeze_startup_heap()
         try:
             yield

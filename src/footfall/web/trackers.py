@@ -11,15 +11,14 @@ docs/trackers.md says what is supported, field by field.
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import re
 import time
 import uuid
-from collections import Counter
 from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from footfall.ingest import plausible, umami
@@ -38,33 +37,6 @@ CORS = {"Access-Control-Allow-Origin": "*"}
 _APP = re.compile(APP_PATTERN)
 # Umami's sessionId is a UUID per visitor; footfall derives it from the visitor id.
 _SESSION_NAMESPACE = uuid.UUID("6f0f7c1e-94d7-4c55-8a5e-3b1f0c2d9a41")
-
-
-class DropCounter:
-    """Events the tracker endpoints dropped on purpose, by app and reason, since start."""
-
-    def __init__(self) -> None:
-        self.since = dt.datetime.now(dt.UTC)
-        self.counts: Counter[tuple[str, str]] = Counter()
-
-    def add(self, app: str, reason: str) -> None:
-        self.counts[(app, reason)] += 1
-
-    def snapshot(self) -> dict[str, Any]:
-        rows = [
-            {"app": app, "reason": reason, "events": count}
-            for (app, reason), count in sorted(self.counts.items())
-        ]
-        return {"since": self.since.isoformat().replace("+00:00", "Z"), "dropped": rows}
-
-
-def drop_counter(request: Request) -> DropCounter:
-    state = request.app.state
-    counter: DropCounter | None = getattr(state, "tracker_drops", None)
-    if counter is None:
-        counter = DropCounter()
-        state.tracker_drops = counter
-    return counter
 
 
 def _drop_reason(app: str, allowed: frozenset[str], bot: bool, spam: bool = False) -> str | None:
@@ -173,7 +145,7 @@ async def plausible_event(request: Request) -> Response:
     except plausible.PlausibleInvalid as exc:
         return _plausible_errors(400, exc.errors)
     svc = services(request)
-    counter = drop_counter(request)
+    counter = svc.drops
     user_agent = request.headers.get("user-agent")
     bot = is_bot(user_agent)
     spam = is_spam_referrer(parsed.referrer)
@@ -282,7 +254,7 @@ async def umami_send(request: Request) -> Response:
     except umami.UmamiInvalid as exc:
         return _umami_json(exc.body(), 400)
     svc = services(request)
-    counter = drop_counter(request)
+    counter = svc.drops
     allowed = {app.lower() for app in svc.settings.allowed_apps()}
     if allowed and parsed.website not in allowed:
         counter.add(parsed.website, "unknown_app")
@@ -323,9 +295,10 @@ async def umami_send(request: Request) -> Response:
 @router.get(
     "/api/trackers/dropped",
     summary="Events the tracker endpoints dropped on purpose",
-    description="Counts since the server started, by app and reason: `bot` (crawlers, "
+    description="All-time counts kept in the store, by app and reason: `bot` (crawlers, "
     "headless browsers, HTTP libraries), `unknown_app` (not in FOOTFALL_APPS), "
-    "`invalid_app` (a domain that is not a valid app name).",
+    "`invalid_app` (a domain that is not a valid app name), `spam_referrer`, `no_visit`. "
+    "`GET /api/v1/dropped` gives them by day for a date range.",
 )
 async def dropped(request: Request) -> dict[str, Any]:
-    return drop_counter(request).snapshot()
+    return await run_in_threadpool(services(request).drops.snapshot)
