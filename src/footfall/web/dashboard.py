@@ -175,7 +175,8 @@ async def tab_card(request: Request, param: str) -> Response:
     if param not in TABS:
         return _error_page(request, 404, "No such card", f"no card with tabs {param!r}")
     try:
-        stored = await _stored_apps(request)
+        # The page always links cards with their app; the store is asked only without one.
+        stored = [] if request.query_params.get("app") else await _stored_apps(request)
         state = parse_state(request.query_params.multi_items(), _default_app(request, stored))
         table = await report.load_tab(services(request).store, state, param, _now())
     except (StateError, QueryError) as exc:
