@@ -1,4 +1,4 @@
-.PHONY: install dev test lint format typecheck bench bench-full bench-smoke serve clean
+.PHONY: install dev test lint format typecheck bench bench-full bench-chdb bench-chdb-full bench-smoke serve clean
 
 install:            ## install footfall
 	pip install .
@@ -23,6 +23,12 @@ bench:              ## quick benchmark (1 M events, ~4 min): writes bench/RESULT
 
 bench-full:         ## full benchmark on 10 M events (~10 min): writes bench/RESULTS.md and bench/results/
 	python -m bench.run --events 10000000 --query-runs 7 --duration 10
+
+bench-chdb:         ## the quick benchmark with footfall on chDB: adds its row to the scaling table
+	python -m bench.run --events 1000000 --store chdb
+
+bench-chdb-full:    ## the full benchmark with footfall on chDB
+	python -m bench.run --events 10000000 --query-runs 7 --duration 10 --store chdb
 
 bench-smoke:        ## the harness end to end in ~1 min (timings meaningless), as CI runs it
 	python -m bench.run --smoke --output /tmp/footfall-bench-smoke.md

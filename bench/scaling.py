@@ -3,8 +3,7 @@
 Every full run saves its headline numbers as `bench/results/scaling-<events>.json`;
 the report's scaling table reads every such file, so `make bench` (1 M) and
 `make bench-full` (10 M) together fill it, and a 100 M run on a bigger machine
-adds a row. The chDB column stays empty until the chDB store is in the bench
-(bench/stores.py).
+adds a row. `--store chdb` runs save `scaling-chdb-<events>.json` beside them.
 """
 
 from __future__ import annotations
@@ -71,8 +70,9 @@ def describe(section: Section, summaries: list[Summary]) -> None:
         "One row per run size and store, from `bench/results/scaling-*.json` (each full "
         "run writes its own; the date says when). Same machine, so rows compare, but each "
         "was measured in its own run: the ratios inside a run are the firmer numbers. "
-        "chDB: not in the bench yet (its store is being built, `bench/stores.py`); its rows "
-        "will appear here with `store` = chdb. 100 M needs the bigger machine."
+        "chDB rows come from `python -m bench.run --store chdb` (the data set copied into "
+        "chDB; worst HTTP/SQL is n/a there, the hand-written SQL being DuckDB's). 100 M "
+        "needs the bigger machine."
     )
     table = section.table(
         ["events", "store", "run (UTC)", "load s (direct)", "single-event req/s",
