@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from footfall.counters import PageviewCounter
 from footfall.drops import DropLedger
 from footfall.ingest.enrich.pipeline import Enricher
+from footfall.journal import Journal
 from footfall.settings import Settings
 from footfall.storage.base import Store
-from footfall.storage.factory import create_store
-from footfall.writer import Writer
+from footfall.storage.factory import create_store, parse_store_url
+from footfall.writer import Writer, replay_journal
 
 
 def open_store(settings: Settings) -> Store:
@@ -23,6 +25,23 @@ def open_store(settings: Settings) -> Store:
         store.close()
         raise
     return store
+
+
+def journal_path(settings: Settings) -> Path | None:
+    """Where the journal of the store `settings` names lives; None where there is none.
+
+    Next to the store: `footfall.duckdb.journal` beside the DuckDB file, and
+    `chdb-<database>.journal` beside a chDB directory. A clickhouse:// store has
+    none: its footfall nodes are stateless (every acknowledged event is on the
+    server), and with `node=N` the store's highest seq is every node's, so replay
+    could not tell which of one node's journaled events the store holds.
+    """
+    url = parse_store_url(settings.store, settings.data_dir)
+    if url.path is None or url.scheme not in ("duckdb", "chdb"):
+        return None
+    if url.scheme == "duckdb":
+        return url.path.with_name(url.path.name + ".journal")
+    return url.path.with_name(f"{url.path.name}-{url.database}.journal")
 
 
 @dataclass
@@ -38,14 +57,20 @@ class Services:
     @classmethod
     def start(cls, settings: Settings) -> Services:
         store = open_store(settings)
-        writer = Writer(
-            store,
-            max_batch=settings.writer_max_batch,
-            linger=settings.writer_linger_ms / 1000,
-        )
-        pageviews = PageviewCounter(store)
-        writer.observers.append(pageviews.observe)
-        writer.start()
+        try:
+            journal = _journal(settings, store)
+            writer = Writer(
+                store,
+                max_batch=settings.writer_max_batch,
+                linger=settings.writer_linger_ms / 1000,
+                journal=journal,
+            )
+            pageviews = PageviewCounter(store)
+            writer.observers.append(pageviews.observe)
+            writer.start()  # replays the journal before it takes any write
+        except BaseException:
+            store.close()
+            raise
         enricher = Enricher(
             settings.data_dir, store_ip=settings.store_ip, geoip_db=settings.geoip_db
         )
@@ -54,7 +79,28 @@ class Services:
         return cls(settings, store, writer, enricher, pageviews, drops)
 
     def stop(self) -> None:
-        """Drain the writer (every queued event is committed), then close the store."""
+        """Drain the writer (every queued event is durable and loaded), then close the store."""
         self.writer.stop()
         self.drops.stop()
         self.store.close()
+
+
+def _journal(settings: Settings, store: Store) -> Journal | None:
+    """The writer's journal, or None with FOOTFALL_JOURNAL=off or a store without one.
+
+    Off, a journal left by an earlier run with it on is still loaded into the
+    store (and emptied) first: its events were acknowledged.
+    """
+    path = journal_path(settings)
+    if path is None:
+        return None
+    journal = Journal(path)
+    if settings.journal == "on":
+        return journal
+    if path.exists() and path.stat().st_size:
+        journal.open()
+        try:
+            replay_journal(store, journal)
+        finally:
+            journal.close()
+    return None

@@ -38,6 +38,13 @@ class Settings(BaseSettings):
         description="Extra time the writer waits to fill a batch. 0 commits whatever "
         "arrived during the previous commit (natural group commit).",
     )
+    journal: str = Field(
+        "on",
+        description="`on`: single events and small requests are acknowledged once they are "
+        "fsync'd in footfall's journal (next to the store) and loaded into the store in bulk "
+        "moments later; `off`: every request is acknowledged after the store's own commit. "
+        "DuckDB and chDB only: clickhouse:// stores always commit before acknowledging.",
+    )
     retry_after_seconds: int = Field(
         5, ge=1, description="`Retry-After` sent with a 503 when the store cannot write."
     )
@@ -88,6 +95,19 @@ class Settings(BaseSettings):
                 f"{self.store!r}, which runs on one machine)"
             )
         return self
+
+    @field_validator("journal", mode="before")
+    @classmethod
+    def _on_or_off(cls, value: object) -> object:
+        text = str(value).strip().lower() if isinstance(value, str | bool) else value
+        aliases = {"true": "on", "1": "on", "yes": "on", "false": "off", "0": "off", "no": "off"}
+        text = aliases.get(text, text) if isinstance(text, str) else text
+        if text not in ("on", "off"):
+            raise ValueError(
+                f"must be 'on' (acknowledge once journaled, load the store in bulk) or "
+                f"'off' (acknowledge after the store's commit), not {value!r}"
+            )
+        return text
 
     @field_validator("geoip_db", mode="before")
     @classmethod

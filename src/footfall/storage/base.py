@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from footfall.model import Event
@@ -23,6 +23,11 @@ class Store(Protocol):
     """An event store. Only the writer calls `append`; anyone may call `query`."""
 
     dialect: str
+    # Called at the start of every read (`query`, and what is built on it: max_seq,
+    # lookups, exports). The writer installs one while it acknowledges events before
+    # the store holds them (its journal): it returns once they are loaded, so a read
+    # that starts after an acknowledgement sees the event. None: nothing to wait for.
+    read_barrier: Callable[[], None] | None
 
     def open(self) -> None:
         """Connect, create the schema and run pending migrations."""

@@ -28,7 +28,7 @@ import datetime as dt
 import logging
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import pyarrow as pa
@@ -59,6 +59,7 @@ class ClickHouseStore:
         self.label = label or layout.database
         self._lock = threading.Lock()  # one append at a time (the writer's thread anyway)
         self._opened = False
+        self.read_barrier: Callable[[], None] | None = None  # see Store.read_barrier
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -197,11 +198,15 @@ class ClickHouseStore:
     # -- reading -------------------------------------------------------------
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        if self.read_barrier is not None:
+            self.read_barrier()
         return self.backend.rows(sql, params)
 
     def batches(
         self, sql: str, params: Sequence[Any] = (), rows: int = 50_000
     ) -> Iterator[pa.RecordBatch]:
+        if self.read_barrier is not None:
+            self.read_barrier()
         return self.backend.batches(sql, params, rows)
 
     def ping(self) -> None:

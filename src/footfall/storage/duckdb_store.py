@@ -100,6 +100,7 @@ class DuckDBStore:
         self._generation = 0
         self._lock = threading.Lock()  # the writer connection: appends, (re)connecting
         self._gate = _Gate()  # closing the connection versus reads in progress
+        self.read_barrier: Callable[[], None] | None = None  # see Store.read_barrier
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -311,6 +312,8 @@ class DuckDBStore:
         raise StoreUnavailable(f"cannot read {self.path}: its connection keeps being reset")
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        if self.read_barrier is not None:
+            self.read_barrier()  # before the snapshot is taken: it then holds the events
         values = list(params)
         return self._read(lambda cursor: cursor.execute(sql, values).fetchall())
 
