@@ -30,8 +30,8 @@ def open_store(settings: Settings) -> Store:
 def journal_path(settings: Settings) -> Path | None:
     """Where the journal of the store `settings` names lives; None where there is none.
 
-    Next to the store: `footfall.duckdb.journal` beside the DuckDB file, and
-    `chdb-<database>.journal` beside a chDB directory. A clickhouse:// store has
+    Next to the store: the directory `footfall.duckdb.journal` beside the DuckDB
+    file, and `chdb-<database>.journal` beside a chDB directory. A clickhouse:// store has
     none: its footfall nodes are stateless (every acknowledged event is on the
     server), and with `node=N` the store's highest seq is every node's, so replay
     could not tell which of one node's journaled events the store holds.
@@ -97,7 +97,7 @@ def _journal(settings: Settings, store: Store) -> Journal | None:
     journal = Journal(path)
     if settings.journal == "on":
         return journal
-    if path.exists() and path.stat().st_size:
+    if path.is_dir():
         journal.open()
         try:
             replay_journal(store, journal)

@@ -4,6 +4,10 @@ A 202 means the event is durable: `kill -9` loses none and a retry stores none
 twice; a query issued after a 202 sees the event; when the disk is full or
 read-only, ingest answers 503 with `Retry-After`, stores nothing it refused,
 and recovers by itself; SIGTERM and SIGINT drain the writer.
+
+Events with a client id are committed to the store before their 202; events
+without one (the tracker's, most single events) are acknowledged from
+footfall's journal and loaded in bulk (docs/durability.md): the tests cover both.
 """
 
 from __future__ import annotations
@@ -247,6 +251,43 @@ def test_kill_9_during_concurrent_ingest_loses_no_acked_event_and_retries_store_
         assert set(counts.values()) == {1}
 
 
+def _kill_at(
+    server: ServerProcess, ingest: _Ingest, acked: int
+) -> tuple[threading.Lock, Callable[[], bool]]:
+    """An `until` for `_Ingest.run` that SIGKILLs `server` once `acked` requests were
+    acknowledged (while the others are on the wire), and the lock it takes then."""
+    once = threading.Lock()
+
+    def kill_when_enough() -> bool:
+        if len(ingest.acked) >= acked and once.acquire(blocking=False):
+            server.kill()
+        return False
+
+    return once, kill_when_enough
+
+
+@pytest.mark.slow
+def test_kill_9_during_sustained_single_event_ingest_loses_no_journaled_event(
+    tmp_path: Path,
+) -> None:
+    """Single events without ids are acknowledged from the journal and loaded in bulk
+    (every 4,096 events or 0.5 s): killed at any moment, twice, the server stores
+    every acknowledged event exactly once when it comes back."""
+    data_dir = tmp_path / "data"
+    ingest = _Ingest("", "single", with_ids=False)
+    for round_ in range(2):
+        with _serving(data_dir) as (server, _):
+            ingest.url = server.url
+            target = len(ingest.acked) + 2500 + random.randint(0, 2000)
+            killed, kill_when_enough = _kill_at(server, ingest, target)
+            ingest.run(16, f"round{round_}", size=1, until=kill_when_enough)
+            assert killed.locked(), f"only {len(ingest.acked)} requests acknowledged in a minute"
+        assert server.proc is not None and server.proc.returncode == -signal.SIGKILL
+        with _serving(data_dir) as (_, http):
+            ingest.assert_stored_exactly(_page_counts(http, "single"))
+    assert ingest.broken, "no kill interrupted a request: they were not mid-stream"
+
+
 # -- read-your-writes --------------------------------------------------------
 
 
@@ -267,23 +308,27 @@ def _sees(http: httpx.Client | TestClient, event: dict[str, Any]) -> int:
 
 
 @pytest.mark.slow
-def test_a_query_after_a_202_sees_the_event(client: TestClient) -> None:
+@pytest.mark.parametrize("with_id", [True, False], ids=["committed", "journaled"])
+def test_a_query_after_a_202_sees_the_event(client: TestClient, with_id: bool) -> None:
     for i in range(200):
-        event = _event("ryw", str(i))
+        event = _event("ryw", f"{with_id}-{i}", with_id=with_id)
         response = client.post("/api/v1/events", json=event)
         assert response.status_code == 202, response.text
         assert _sees(client, event) == 1, f"write {i} not visible"
 
 
 @pytest.mark.slow
-def test_a_query_after_a_202_sees_the_event_under_concurrent_ingest(tmp_path: Path) -> None:
+@pytest.mark.parametrize("with_id", [True, False], ids=["committed", "journaled"])
+def test_a_query_after_a_202_sees_the_event_under_concurrent_ingest(
+    tmp_path: Path, with_id: bool
+) -> None:
     """Many clients at once, so commits are grouped and reads run on many threads."""
     failures: list[str] = []
 
     def client_loop(worker: int) -> None:
         with httpx.Client(base_url=server.url, timeout=30) as http:
             for i in range(50):
-                event = _event("ryw", f"{worker}-{i}")
+                event = _event("ryw", f"{worker}-{i}", with_id=with_id)
                 response = http.post("/api/v1/events", json=event)
                 if response.status_code != 202:
                     failures.append(response.text)
@@ -302,11 +347,13 @@ def test_a_query_after_a_202_sees_the_event_under_concurrent_ingest(tmp_path: Pa
 # -- SIGTERM, SIGINT ---------------------------------------------------------
 
 
-def _stop_with(sig: signal.Signals, tmp_path: Path) -> tuple[int, ServerProcess, _Ingest]:
+def _stop_with(
+    sig: signal.Signals, tmp_path: Path, *, with_ids: bool = True
+) -> tuple[int, ServerProcess, _Ingest]:
     """Signal a server in the middle of concurrent ingest; its exit code once it is gone."""
     data_dir = tmp_path / "data"
     with _serving(data_dir) as (server, _):
-        ingest = _Ingest(server.url, "signal")
+        ingest = _Ingest(server.url, "signal", with_ids=with_ids)
         assert server.proc is not None
         exit_code: list[int] = []
 
@@ -326,11 +373,15 @@ def _stop_with(sig: signal.Signals, tmp_path: Path) -> tuple[int, ServerProcess,
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+@pytest.mark.parametrize(
+    ("sig", "with_ids"),
+    [(signal.SIGTERM, True), (signal.SIGINT, True), (signal.SIGTERM, False)],
+    ids=["SIGTERM", "SIGINT", "SIGTERM-journaled"],
+)
 def test_a_signal_drains_the_writer_exits_0_and_keeps_every_acked_event(
-    sig: signal.Signals, tmp_path: Path
+    sig: signal.Signals, with_ids: bool, tmp_path: Path
 ) -> None:
-    exit_code, server, ingest = _stop_with(sig, tmp_path)
+    exit_code, server, ingest = _stop_with(sig, tmp_path, with_ids=with_ids)
     output = "".join(server.output)
     assert exit_code == 0, output[-3000:]
     assert "Application shutdown complete" in output, output[-3000:]

@@ -7,15 +7,18 @@ import contextlib
 import json
 import os
 import random
+import shutil
 import threading
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from footfall.journal import Journal
 from footfall.model import Event
 from footfall.storage.base import StoreUnavailable
 from footfall.storage.duckdb_store import DuckDBStore
@@ -24,10 +27,16 @@ from tests.support.tmpfs import fill, mounted_tmpfs
 
 
 @contextlib.contextmanager
-def _running(path: Path) -> Iterator[tuple[DuckDBStore, Writer]]:
+def _running(
+    path: Path, *, journal: bool = False, **options: Any
+) -> Iterator[tuple[DuckDBStore, Writer]]:
     store = DuckDBStore(path)
     store.open()
-    writer = Writer(store)
+    writer = Writer(
+        store,
+        journal=Journal(path.with_name(path.name + ".journal")) if journal else None,
+        **options,
+    )
     writer.start()
     try:
         yield store, writer
@@ -57,10 +66,16 @@ class _Call:
     seqs: list[int | None]
 
 
-def test_seq_is_store_wide_from_1_without_gaps_and_in_commit_order(tmp_path: Path) -> None:
+@pytest.mark.parametrize("journal", [False, True], ids=["commit", "journal"])
+def test_seq_is_store_wide_from_1_without_gaps_and_in_commit_order(
+    tmp_path: Path, journal: bool
+) -> None:
+    """With the journal, events without a client id are journaled and the others
+    committed: one sequence all the same, in the order they became durable."""
     calls: list[_Call] = []
     lock = threading.Lock()
-    with _running(tmp_path / "f.duckdb") as (store, writer):
+    options = {"load_events": 40, "load_seconds": 0.05} if journal else {}
+    with _running(tmp_path / "f.duckdb", journal=journal, **options) as (store, writer):
 
         def work(worker: int) -> None:
             rng = random.Random(worker)
@@ -135,11 +150,14 @@ def test_seq_goes_on_from_the_highest_stored_after_a_restart(tmp_path: Path) -> 
         assert [seq for seq, _ in _stored(store)] == [1, 2, 3, 4, 5, 6]
 
 
-def test_stop_commits_everything_queued_and_refuses_what_comes_after(tmp_path: Path) -> None:
+@pytest.mark.parametrize("journal", [False, True], ids=["commit", "journal"])
+def test_stop_commits_everything_queued_and_refuses_what_comes_after(
+    tmp_path: Path, journal: bool
+) -> None:
     path = tmp_path / "f.duckdb"
     outcomes: list[list[int | None] | str] = []
     lock = threading.Lock()
-    with _running(path) as (store, writer):
+    with _running(path, journal=journal) as (store, writer):
         started = threading.Barrier(9)
 
         def work() -> None:
@@ -195,6 +213,20 @@ def test_a_failed_commit_uses_no_seq_and_the_writer_recovers(tmpfs: Path) -> Non
         filler = fill(tmpfs)
         for _ in range(3):
             with pytest.raises(StoreUnavailable, match="No space left on device"):
+                writer.write_sync(_events(20, pad=400))
+        assert not writer.health.ok and "No space" in (writer.health.last_error or "")
+        filler.unlink()
+        assert writer.write_sync(_events(2)) == [4, 5]
+        assert writer.health.ok
+        assert [seq for seq, _ in _stored(store)] == [1, 2, 3, 4, 5]
+
+
+def test_a_full_disk_refuses_journal_appends_and_the_writer_recovers(tmpfs: Path) -> None:
+    with _running(tmpfs / "f.duckdb", journal=True, **_LAZY) as (store, writer):
+        assert writer.write_sync(_events(3)) == [1, 2, 3]
+        filler = fill(tmpfs)
+        for _ in range(3):
+            with pytest.raises(StoreUnavailable, match=r"journal.*No space left on device"):
                 writer.write_sync(_events(20, pad=400))
         assert not writer.health.ok and "No space" in (writer.health.last_error or "")
         filler.unlink()
@@ -312,3 +344,188 @@ def test_a_busy_writer_lets_requests_close_together_share_one_commit(tmp_path: P
         # Requests 10 ms apart would be eight commits on an idle writer; busy, it waits
         # for them (the first may still go alone if the last batch was small).
         assert wave(0.01) <= 2
+
+
+# -- the journal ---------------------------------------------------------------
+
+# A writer that loads the store only when asked to (by a read, a commit, stop).
+_LAZY = {"load_events": 10**9, "load_seconds": 3600.0}
+
+
+def _wait_for(condition: Any, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.005)
+
+
+def test_a_journaled_event_is_acknowledged_before_it_is_loaded_and_a_read_loads_it(
+    tmp_path: Path,
+) -> None:
+    with _running(tmp_path / "f.duckdb", journal=True, **_LAZY) as (store, writer):
+        assert writer.write_sync(_events(3)) == [1, 2, 3]
+        assert writer.write_sync(_events(1)) == [4]
+        assert (writer.health.loads, writer.health.pending_events) == (0, 4)
+        assert writer.health.journaled_events == 4
+        assert store.query("SELECT count(*) FROM events") == [(4,)]  # the barrier loaded them
+        assert (writer.health.loads, writer.health.pending_events) == (1, 0)
+        store.query("SELECT count(*) FROM events")
+        assert writer.health.loads == 1  # nothing pending: a read costs no load
+
+
+def test_the_store_is_loaded_in_bulk_once_enough_events_wait_or_the_oldest_is_old(
+    tmp_path: Path,
+) -> None:
+    with _running(tmp_path / "f.duckdb", journal=True, load_events=50, load_seconds=3600) as (
+        _,
+        writer,
+    ):
+        for _ in range(49):
+            writer.write_sync(_events(1))
+        assert writer.health.loads == 0
+        writer.write_sync(_events(1))
+        _wait_for(lambda: writer.health.loads == 1)
+        assert writer.health.pending_events == 0
+    with _running(tmp_path / "g.duckdb", journal=True, load_events=10**9, load_seconds=0.05) as (
+        _,
+        writer,
+    ):
+        writer.write_sync(_events(1))
+        _wait_for(lambda: writer.health.loads == 1)
+
+
+def test_a_read_on_the_writer_thread_itself_loads_there_and_sees_the_group(
+    tmp_path: Path,
+) -> None:
+    """A commit observer that reads the store (the /visit counter does) must neither
+    deadlock nor miss the group it observes."""
+    seen: list[int] = []
+    with _running(tmp_path / "f.duckdb", journal=True, **_LAZY) as (store, writer):
+        writer.observers.append(
+            lambda events, seqs: seen.append(store.query("SELECT count(*) FROM events")[0][0])
+        )
+        writer.write_sync(_events(1))
+        writer.write_sync(_events(2))
+    assert seen == [1, 3]
+
+
+def test_reads_never_hang_after_stop_and_see_every_acknowledged_event(tmp_path: Path) -> None:
+    path = tmp_path / "f.duckdb"
+    with _running(path, journal=True, **_LAZY) as (store, writer):
+        writer.write_sync(_events(5))
+        writer.stop()  # loads what is pending
+        assert store.query("SELECT count(*) FROM events") == [(5,)]
+        with pytest.raises(StoreUnavailable, match="shutting down"):
+            writer.write_sync(_events(1))
+
+
+def test_client_ids_and_big_requests_commit_after_the_pending_events(tmp_path: Path) -> None:
+    with _running(tmp_path / "f.duckdb", journal=True, **_LAZY) as (store, writer):
+        journaled = _events(3)
+        assert writer.write_sync(journaled) == [1, 2, 3]
+        with_ids = _events(2, client_ids=True)
+        assert writer.write_sync(with_ids) == [4, 5]  # one transaction: 1-3, then these
+        assert writer.health.loads == 1 and writer.health.pending_events == 0
+        assert writer.write_sync(with_ids) == [None, None]
+        assert writer.write_sync(_events(1)) == [6]
+        big = _events(writer.direct_events)
+        seqs = writer.write_sync(big)
+        assert seqs == list(range(7, 7 + len(big)))
+        assert writer.health.journaled_events == 4
+        rows = _stored(store)
+    expected = [e.id for e in [*journaled, *with_ids]] + [rows[5][1]] + [e.id for e in big]
+    assert [seq for seq, _ in rows] == list(range(1, len(expected) + 1))
+    assert [uid for _, uid in rows] == expected
+
+
+class _FlakyStore(DuckDBStore):
+    """A DuckDB store whose appends fail on demand, before or after storing."""
+
+    fail: str | None = None  # "before": nothing stored; "after": stored, reported failed
+
+    def append(self, events: Any, first_seq: int) -> list[int | None]:
+        if self.fail == "before":
+            raise StoreUnavailable("the disk is on fire")
+        seqs = super().append(events, first_seq)
+        if self.fail == "after":
+            raise StoreUnavailable("the disk caught fire after the commit")
+        return seqs
+
+
+def test_a_failed_load_keeps_the_events_acknowledged_and_is_retried(tmp_path: Path) -> None:
+    path = tmp_path / "f.duckdb"
+    store = _FlakyStore(path)
+    store.open()
+    writer = Writer(
+        store, journal=Journal(tmp_path / "f.journal"), load_events=5, load_seconds=0.02
+    )
+    writer.start()
+    try:
+        store.fail = "before"
+        assert writer.write_sync(_events(10)) == list(range(1, 11))  # acknowledged all the same
+        _wait_for(lambda: writer.health.failed_loads >= 2)  # retried, with a backoff
+        assert not writer.health.ok and "on fire" in (writer.health.last_error or "")
+        assert writer.health.last_load_error and writer.health.pending_events == 10
+        with pytest.raises(StoreUnavailable, match=r"cannot load acknowledged events.*on fire"):
+            store.query("SELECT count(*) FROM events")  # a read cannot see them: it says so
+        store.fail = None
+        _wait_for(lambda: writer.health.pending_events == 0)
+        assert writer.health.ok and writer.health.last_load_error is None
+        assert [seq for seq, _ in _stored(store)] == list(range(1, 11))
+
+        store.fail = "after"  # stored, but reported failed: the retry must not store it twice
+        assert writer.write_sync(_events(5)) == list(range(11, 16))
+        _wait_for(lambda: writer.health.failed_loads >= 3)
+        store.fail = None
+        assert writer.write_sync(_events(1)) == [16]
+        assert [seq for seq, _ in _stored(store)] == list(range(1, 17))
+    finally:
+        writer.stop()
+        store.close()
+
+
+def test_a_failed_commit_of_client_ids_keeps_the_pending_events_and_seq_exact(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "f.duckdb"
+    store = _FlakyStore(path)
+    store.open()
+    writer = Writer(store, journal=Journal(tmp_path / "f.journal"), **_LAZY)
+    writer.start()
+    try:
+        assert writer.write_sync(_events(2)) == [1, 2]
+        store.fail = "after"  # the commit of 1-2 and these stores them, then fails
+        with pytest.raises(StoreUnavailable):
+            writer.write_sync(_events(2, client_ids=True))
+        store.fail = None
+        assert writer.write_sync(_events(1)) == [5]  # 3-4 were stored: never handed out again
+        assert [seq for seq, _ in _stored(store)] == [1, 2, 3, 4, 5]
+    finally:
+        writer.stop()
+        store.close()
+
+
+def test_acknowledged_events_survive_a_crash_before_their_load(tmp_path: Path) -> None:
+    """A copy of the files taken while events are journaled but not loaded is what a
+    crash leaves; a writer started on it loads them, once."""
+    live, crashed = tmp_path / "live", tmp_path / "crashed"
+    live.mkdir()
+    with _running(live / "f.duckdb", journal=True, **_LAZY) as (_, writer):
+        writer.write_sync(_events(3, client_ids=True))  # committed: 1-3
+        acked = _events(4)
+        assert writer.write_sync(acked[:2]) == [4, 5]
+        assert writer.write_sync(acked[2:]) == [6, 7]
+        assert writer.health.pending_events == 4
+        shutil.copytree(live, crashed)
+    journal = crashed / "f.duckdb.journal"
+    shutil.copytree(journal, tmp_path / "journal-at-the-crash")
+    for attempt in range(2):
+        with _running(crashed / "f.duckdb", journal=True, **_LAZY) as (store, writer):
+            rows = _stored(store)
+            assert [seq for seq, _ in rows] == list(range(1, 8 + attempt))
+            assert [uid for _, uid in rows[3:7]] == [e.id for e in acked]
+            assert writer.write_sync(_events(1)) == [8 + attempt]
+        # Once more, as if emptying the journal after the replay had not reached the
+        # disk: replaying it again stores nothing twice.
+        shutil.rmtree(journal)
+        shutil.copytree(tmp_path / "journal-at-the-crash", journal)
