@@ -162,6 +162,7 @@ class Writer:
         self._pending: list[Event] = []
         self._pending_first = 0
         self._pending_since = 0.0  # time.monotonic() when the oldest was journaled
+        self._since_in_flight = 0.0  # the same for the oldest not in the load in flight
         # Set after a failed load: the store may have stored it all the same, so
         # which pending events it holds is unsure until it is asked.
         self._pending_unsure = False
@@ -438,6 +439,8 @@ class Writer:
             if not self._pending:
                 self._pending_first = first
                 self._pending_since = time.monotonic()
+            elif len(self._pending) == self._in_flight:
+                self._since_in_flight = time.monotonic()  # the oldest after the load's
             self._pending.extend(events)
             self._next_seq = first + count
             # Before any request is woken: a read that starts after the acknowledgement
@@ -546,6 +549,7 @@ class Writer:
             return
         assert self.journal is not None and not self._in_flight
         self._in_flight = len(self._pending)
+        self._since_in_flight = 0.0
         self.journal.rotate()  # appends go on in the other file, if it is empty
         self._job_done.clear()
         self._jobs.put((self._pending[: self._in_flight], self._pending_first))
@@ -596,6 +600,10 @@ class Writer:
         expected = list(range(self._pending_first, self._pending_first + count))
         if seqs != expected:  # journaled events carry no client id: never skipped
             log.error("the store numbered loaded events %s…, expected %s…", seqs[:3], expected[:3])
+        if len(self._pending) > count:
+            # The age of what is left counts from its own oldest event (journaled
+            # while the load ran), not from the loaded ones: or every load would be due.
+            self._pending_since = self._since_in_flight or time.monotonic()
         del self._pending[:count]
         self._pending_first += count
         self._loaded_seq = self._pending_first - 1 if self._pending else self._journaled_seq
