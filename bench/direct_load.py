@@ -4,9 +4,10 @@ Loading 10 M events through `POST /api/v1/events` takes minutes; this takes
 seconds, so the query benchmark can run on large stores. The rows are the
 ones footfall's own ingest would store for the same NDJSON (bench/datagen.py):
 hostname, path, UTM, referrer domain and source are derived by footfall's own
-enrichment functions (once per distinct value), timestamps are cut to the
-milliseconds the NDJSON carries, and events are stored in time order with
-`seq` 1…N, as live traffic is. The file itself is created by footfall's
+enrichment functions (once per distinct value), every event carries its
+visit's origin and client (the `visit_*` columns) as ingest stamps them,
+timestamps are cut to the milliseconds the NDJSON carries, and events are
+stored in time order with `seq` 1…N, as live traffic is. The file itself is created by footfall's
 `DuckDBStore`, so it has exactly the schema and migrations a server makes.
 
 Two things differ by design: event ids are fresh UUIDv7s, and an anonymous
@@ -37,7 +38,7 @@ from bench.datagen import APPS, CAMPAIGNS, CLIENTS, COUNTRIES, CUSTOM_EVENTS, RE
 from footfall.ingest.enrich.referrer import canonical_source, referrer_source
 from footfall.ingest.enrich.visitor import known_visitor_id
 from footfall.ingest.urls import referrer_domain, split_url
-from footfall.model import EVENT_COLUMNS
+from footfall.model import EVENT_COLUMNS, VISIT_CLIENT_COLUMNS
 from footfall.storage.arrow_batch import ARROW_SCHEMA
 from footfall.storage.duckdb_store import DuckDBStore
 
@@ -167,6 +168,12 @@ def arrow_events(sim: Simulation) -> pa.Table:
     for field_index, column in enumerate(("browser", "os", "device")):
         columns[column] = _strings([str(c[field_index]) for c in CLIENTS], client)
     columns["country"] = _strings([c for c, _ in COUNTRIES], sim.visitor_country[visitor])
+    # The visit's client, as ingest stamps it (its first event's): a visitor keeps one
+    # client, so every event's own is its visit's. The origin columns above already hold
+    # the visit's origin on every event, as the stamp leaves them.
+    for own, visit_column in VISIT_CLIENT_COLUMNS.items():
+        if own in columns:
+            columns[visit_column] = columns[own]
 
     gap = np.round(sim.next_gap[order], 1)
     columns["duration"] = pa.array(gap, mask=custom | last, type=pa.float64())

@@ -68,6 +68,15 @@ class Event(msgspec.Struct, kw_only=True):
     os_version: str | None = None
     device: str | None = None
     country: str | None = None
+    # The client of the visit this event belongs to (its first received event's), stamped
+    # at ingest next to the event's own: `visit:` dimensions read these, `event:` ones the
+    # event's own (contract 002 buckets events by their own client).
+    visit_browser: str | None = None
+    visit_browser_version: str | None = None
+    visit_os: str | None = None
+    visit_os_version: str | None = None
+    visit_device: str | None = None
+    visit_country: str | None = None
     ip: str | None = None
     user_agent: str | None = None
     duration: float | None = None
@@ -109,4 +118,34 @@ EVENT_COLUMNS: tuple[str, ...] = (
     "description",
     "props",
     "interactive",
+    "visit_browser",
+    "visit_browser_version",
+    "visit_os",
+    "visit_os_version",
+    "visit_device",
+    "visit_country",
 )
+
+# What a visit's first received event fixes for every event of the visit (ingest stamps
+# them: footfall.ingest.enrich.sessionize.VisitStamper). Where the visit came from is
+# stored in the event's own origin columns, which always hold the visit's origin (the
+# raw `referrer` keeps the event's own); its client in the `visit_*` columns, next to
+# the event's own client.
+VISIT_ORIGIN_COLUMNS: tuple[str, ...] = (
+    "referrer_domain",
+    "source",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+)
+# The event's own client column -> the column holding its visit's.
+VISIT_CLIENT_COLUMNS: dict[str, str] = {
+    "browser": "visit_browser",
+    "browser_version": "visit_browser_version",
+    "os": "visit_os",
+    "os_version": "visit_os_version",
+    "device": "visit_device",
+    "country": "visit_country",
+}

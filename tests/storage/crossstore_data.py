@@ -4,7 +4,7 @@ Built straight as `Event`s (no HTTP: 100,000 events load in seconds) from a
 seeded RNG: 4 apps, 90 days, visits of 1–12 events, users, props of every
 JSON type, UTM, referrers, clients, countries, durations, non-interactive
 events, events without a visit, non-ASCII paths, several events in the same
-microsecond, and out-of-order arrival.
+microsecond, and out-of-order arrival; visit attributes stamped as ingest does.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from footfall.ingest.enrich.sessionize import VisitStamper
 from footfall.model import Event
 from footfall.query import registry
 from footfall.query.model import Query
@@ -144,6 +145,12 @@ def generate(target: int = 100_000, seed: int = 5) -> list[Event]:
                 )
             )
     rng.shuffle(events)  # arrival order is not time order
+    # Stamped as ingest does, in arrival order: each visit's attributes are its first
+    # received event's (shuffled, so often not its entry, and visits forgotten between
+    # far-apart arrivals start over: one session id can carry two sets of attributes).
+    stamper = VisitStamper()
+    for event in events:
+        stamper.stamp(event)
     return events
 
 

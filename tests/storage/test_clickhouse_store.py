@@ -176,6 +176,45 @@ def test_an_old_database_migrates_forward_and_keeps_its_rows(store_maker: StoreM
 
 
 @only_clickhouse
+def test_version_4_gives_stored_events_their_own_client_as_their_visits(
+    store_maker: StoreMaker,
+) -> None:
+    """An exact backfill needs each visit's first event, which a mutation cannot join on a
+    Distributed table: rows stored before read their own client as the visit's (a column
+    DEFAULT) and keep their origin columns. New rows carry what ingest stamped."""
+    url = store_maker.new()
+    old = create_store(url, Path("."))
+    assert isinstance(old, ClickHouseStore)
+    old.backend.command(old.layout.schema_table()[0])
+    for migration in CLICKHOUSE_MIGRATIONS[:3]:
+        for statement in old.layout.statements(migration):
+            old.backend.command(statement)
+        old.backend.command(
+            f"INSERT INTO footfall_schema VALUES ({migration.version}, 'v', now64(6))"
+        )
+    old.backend.command(
+        "INSERT INTO events (app, seq, id, ts, name, session_id, visitor_id, browser, os, "
+        "device, country, source, props) VALUES ('a', 1, generateUUIDv4(), now64(6), "
+        "'pageview', 's', 1, 'Chrome', 'Windows', 'desktop', 'DE', 'Google', '{}')"
+    )
+    old.open()
+    try:
+        assert old.schema_version() == LATEST_VERSION
+        stamped = Event(app="a", session_id="s", device="mobile", visit_device="desktop")
+        assert old.append([stamped], 2) == [2]
+        rows = old.query(
+            "SELECT seq, visit_browser, visit_os, visit_os_version, visit_device, "
+            "visit_country, device, source FROM events ORDER BY seq"
+        )
+        assert rows == [
+            (1, "Chrome", "Windows", None, "desktop", "DE", "desktop", "Google"),
+            (2, None, None, None, "desktop", None, "mobile", None),
+        ]
+    finally:
+        old.close()
+
+
+@only_clickhouse
 def test_a_database_newer_than_this_footfall_is_refused(store: ClickHouseStore) -> None:
     store.backend.command(
         f"INSERT INTO footfall_schema VALUES ({LATEST_VERSION + 1}, 'x', now64(6))"
@@ -303,6 +342,12 @@ def test_cluster_ddl_replicates_each_table_and_distributes_reads_and_writes() ->
         "ALTER TABLE stats.events ON CLUSTER main",
     ]
     assert "ReplicatedSummingMergeTree" in layout.statements(CLICKHOUSE_MIGRATIONS[2])[0]
+    visit_columns = layout.statements(CLICKHOUSE_MIGRATIONS[3])
+    assert [a.split(" ADD")[0] for a in visit_columns] == [
+        "ALTER TABLE stats.events_local ON CLUSTER main",
+        "ALTER TABLE stats.events ON CLUSTER main",
+    ]
+    assert all(a.count("ADD COLUMN IF NOT EXISTS visit_") == 6 for a in visit_columns)
     assert layout.create_database() == "CREATE DATABASE IF NOT EXISTS stats ON CLUSTER main"
 
 

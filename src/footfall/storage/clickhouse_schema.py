@@ -100,6 +100,30 @@ CLICKHOUSE_MIGRATIONS: tuple[ClickHouseMigration, ...] = (
         "counts of events dropped on purpose (bots, unlisted apps, spam), by app, day, reason",
         creates=(_DROPPED_COUNTS,),
     ),
+    ClickHouseMigration(
+        4,
+        "visit attributes on every event: the visit's origin in the origin columns, its "
+        "client in visit_browser, visit_browser_version, visit_os, visit_os_version, "
+        "visit_device, visit_country",
+        alters=(
+            (
+                "events",
+                # Rows stored before keep their origin columns as they were and read the
+                # event's own client as the visit's (a DEFAULT, computed when read): an
+                # exact backfill needs each visit's first event, a join a mutation cannot
+                # make on a Distributed table (docs/scaling.md). New rows are stamped at
+                # ingest, as on DuckDB.
+                "ALTER TABLE {table} "
+                "ADD COLUMN IF NOT EXISTS visit_browser Nullable(String) DEFAULT browser, "
+                "ADD COLUMN IF NOT EXISTS visit_browser_version Nullable(String) "
+                "DEFAULT browser_version, "
+                "ADD COLUMN IF NOT EXISTS visit_os Nullable(String) DEFAULT os, "
+                "ADD COLUMN IF NOT EXISTS visit_os_version Nullable(String) DEFAULT os_version, "
+                "ADD COLUMN IF NOT EXISTS visit_device Nullable(String) DEFAULT device, "
+                "ADD COLUMN IF NOT EXISTS visit_country Nullable(String) DEFAULT country",
+            ),
+        ),
+    ),
 )
 
 LATEST_VERSION = CLICKHOUSE_MIGRATIONS[-1].version

@@ -14,7 +14,7 @@ from pathlib import Path
 from footfall.ingest.enrich.bots import is_bot
 from footfall.ingest.enrich.geo import GeoIP
 from footfall.ingest.enrich.referrer import canonical_source, referrer_source
-from footfall.ingest.enrich.sessionize import Sessionizer, VisitOrigins
+from footfall.ingest.enrich.sessionize import Sessionizer, VisitStamper
 from footfall.ingest.enrich.ua import parse_user_agent
 from footfall.ingest.enrich.visitor import (
     SALT_RETENTION,
@@ -36,7 +36,7 @@ class Enricher:
     ) -> None:
         self.salts = DailySalts(data_dir / "salts.json" if data_dir else None)
         self.sessions = Sessionizer()
-        self.origins = VisitOrigins()
+        self.visits = VisitStamper()
         self.store_ip = store_ip
         self.geo = GeoIP(geoip_db) if geoip_db else None
         # (day number, its salt, whether that day was already past retention)
@@ -79,7 +79,7 @@ class Enricher:
             event.visitor_id = self.visitor_of(event, ip=ip, user_agent=user_agent)
         if event.session_id is None:
             event.session_id = self.sessions.session_for(event.app, event.visitor_id, event.ts)
-        self.origins.carry(event)
+        self.visits.stamp(event)
         if self.store_ip and event.ip is None:
             event.ip = ip
         return event
