@@ -78,11 +78,11 @@ class GenEvent:
     url_host: str  # as sent
     path: str
     referrer: str | None
-    # The visit's origin as stored: an event without one of its own (no external
-    # referrer, no UTM) inherits the origin of its visit's landing event.
+    # The event's own origin: its external referrer's domain (None for navigation inside
+    # the site) and its URL's UTM. What footfall stores, and `visit:` dimensions read, is
+    # its visit's: the origin of the visit's first received event (Reference).
     referrer_domain: str | None
     utm: dict[str, str]
-    url_utm: dict[str, str]  # what the URL itself carries
     browser: str | None
     browser_version: str | None
     os: str | None
@@ -95,7 +95,7 @@ class GenEvent:
 
     @property
     def url(self) -> str:
-        query = f"?{urlencode(self.url_utm)}" if self.url_utm else ""
+        query = f"?{urlencode(self.utm)}" if self.utm else ""
         return f"https://{self.url_host}{self.path}{query}"
 
     @property
@@ -155,9 +155,13 @@ def generate(
     """`visits` visits spread over `days` days from `start`; session ids `s0`, `s1`, …
 
     Every app gets the same session ids and user ids, so a query that leaked
-    across apps would be caught.
+    across apps would be caught. Some later events of a visit arrive from an external
+    referrer or a tagged URL of their own, or from another client (drawn from a second
+    RNG, so the rest of the data set is the same with or without them): `visit:`
+    dimensions must still read the visit's first event, `event:` ones their own.
     """
     rng = random.Random(f"{seed}:{app}")
+    twist = random.Random(f"{seed}:{app}:twist")
     events: list[GenEvent] = []
     for visit in range(visits):
         anonymous = rng.random() < 0.3
@@ -169,7 +173,6 @@ def generate(
         url_host = rng.choice(HOSTS)
         hostname = url_host.removeprefix("www.")
         landing_ref = rng.choice(REFERRERS)
-        landing_domain: str | None = None
         utm = rng.choice(UTMS)
         # Whole seconds and a few exact halves: every duration is exact in binary.
         ts = start + dt.timedelta(seconds=rng.randrange(days * 86_400))
@@ -182,13 +185,20 @@ def generate(
             else:
                 name = rng.choice(("pageview", "pageview", "pageview", "signup", "heartbeat"))
                 interactive = name != "heartbeat"
+            own_utm = utm if position == 0 else {}
+            client = (browser, browser_version, os_name, os_version, device, country)
             if position == 0:
                 referrer, ref_domain = landing_ref or (None, None)
-                landing_domain = ref_domain
+            elif twist.random() < 0.1:
+                # Back from another site mid-visit: the visit's origin stays its landing's.
+                referrer, ref_domain = twist.choice([r for r in REFERRERS if r is not None])
             else:
-                # Navigation inside the site: a referrer that is not a source, so the
-                # event keeps the origin of the visit's landing.
-                referrer, ref_domain = f"https://{url_host}/", landing_domain
+                # Navigation inside the site: a referrer that is not a source.
+                referrer, ref_domain = f"https://{url_host}/", None
+            if position and twist.random() < 0.1:
+                own_utm = twist.choice([u for u in UTMS if u])
+            if position and twist.random() < 0.15:
+                client = (*twist.choice(CLIENTS), twist.choice(COUNTRIES))
             props: dict[str, Any] = {}
             if rng.random() < 0.5:
                 props["plan"] = rng.choice(PLANS)
@@ -209,14 +219,13 @@ def generate(
                     path=rng.choice(PATHS),
                     referrer=referrer,
                     referrer_domain=ref_domain,
-                    utm=utm,
-                    url_utm=utm if position == 0 else {},
-                    browser=browser,
-                    browser_version=browser_version,
-                    os=os_name,
-                    os_version=os_version,
-                    device=device,
-                    country=country,
+                    utm=own_utm,
+                    browser=client[0],
+                    browser_version=client[1],
+                    os=client[2],
+                    os_version=client[3],
+                    device=client[4],
+                    country=client[5],
                     duration=rng.choice((None, None, 1.5, 2.0, 4.25, 10.0)),
                     interactive=interactive,
                     props=props,
@@ -232,7 +241,8 @@ def _utm(key: str) -> Callable[[GenEvent], str | None]:
     return lambda event: event.utm.get(key)
 
 
-# Columns a `visit:` dimension reads from the visit's entry (first) event.
+# What a `visit:` dimension reads: the value of the visit's first event footfall received
+# (ingest stamps it on every event of the visit), whatever the date range.
 VISIT_ATTRIBUTES: dict[str, Callable[[GenEvent], str | None]] = {
     "visit:referrer_domain": lambda e: e.referrer_domain,
     "visit:source": lambda e: e.source,
@@ -284,10 +294,17 @@ def _prop_text(value: Any) -> str | None:
 
 
 class Reference:
-    """Answers queries on a list of generated events, the slow and obvious way."""
+    """Answers queries on a list of generated events, the slow and obvious way.
+
+    `events` are in the order footfall received them (each list of `generate` is sent
+    in its `seq` order), which decides each visit's attributes: its first event's.
+    """
 
     def __init__(self, events: Sequence[GenEvent]) -> None:
         self.events = list(events)
+        self.first_received: dict[tuple[str, str], GenEvent] = {}
+        for event in self.events:
+            self.first_received.setdefault((event.app, event.session_id), event)
 
     def in_range(
         self, app: str, start: dt.datetime | None = None, end: dt.datetime | None = None
@@ -309,13 +326,16 @@ class Reference:
     def exits(events: Iterable[GenEvent]) -> dict[str, GenEvent]:
         return {e.session_id: e for e in sorted(events, key=lambda e: (e.ts, e.seq))}
 
-    @staticmethod
     def value(
+        self,
         dimension: str,
         event: GenEvent,
         entries: dict[str, GenEvent],
         exits: dict[str, GenEvent] | None = None,
     ) -> Any:
+        """`dimension`'s value for `event`. Entry and exit pages are the visit's first and
+        last event's within the date range (`entries`, `exits`); other visit attributes
+        its first received event's, even when that lies outside the range."""
         if dimension == "visit:entry_page":
             return entries[event.session_id].path
         if dimension == "visit:exit_page":
@@ -326,7 +346,7 @@ class Reference:
         if dimension.startswith("event:props:"):
             return _prop_text(event.props.get(dimension.removeprefix("event:props:")))
         if dimension in VISIT_ATTRIBUTES:
-            return VISIT_ATTRIBUTES[dimension](entries[event.session_id])
+            return VISIT_ATTRIBUTES[dimension](self.first_received[event.app, event.session_id])
         return {
             "event:name": event.name,
             "event:page": event.path,

@@ -20,9 +20,13 @@ Semantics these tests pin down:
 - avg_duration: mean of the events' own `duration` field (null when none has one).
 - Percentages and other floats are rounded to 2 decimals; a mean over nothing is null,
   a count over nothing is 0; a query without dimensions always answers one row.
-- `visit:*` dimensions and filters take the value of the visit's entry — its first
-  event in the date range — so every event of a visit that came from Google counts
-  under source Google. Other dimensions are the event's own value.
+- `visit:*` dimensions and filters take the visit's value, the same for all its
+  events, so every event of a visit that came from Google counts under source
+  Google: the value of the visit's first event footfall received (its true entry,
+  even when the date range starts mid-visit; an event that arrives late with an
+  earlier timestamp does not change it). `visit:entry_page` and `visit:exit_page`
+  are the visit's first and last event's path within the date range. Other
+  dimensions are the event's own value.
 - NULL is a dimension value like any other (returned as null); `is_not`,
   `contains_not` and `matches_not` keep events whose value is NULL.
 - time:minute and time:hour are ISO timestamps with Z; day, week (Monday) and
@@ -174,6 +178,12 @@ def loaded(tmp_path_factory: pytest.TempPathFactory, store_maker: StoreMaker) ->
             {**ENTRY_VISIT[0], "app": "entry", "session_id": "e1", "user_id": "ann"},
         ]
         assert client.post("/api/v1/events", json=late_landing).status_code == 202
+        # The same visit received in order.
+        in_order = [
+            {**ENTRY_VISIT[0], "app": "in-order", "session_id": "e2", "user_id": "bob"},
+            {**ENTRY_VISIT[1], "app": "in-order", "session_id": "e2", "user_id": "bob"},
+        ]
+        assert client.post("/api/v1/events", json=in_order).status_code == 202
         services: Services = client.app.state.services  # type: ignore[attr-defined]
         yield Loaded(client, services, Reference(site + other), site)
 
@@ -312,10 +322,23 @@ def test_visit_dimensions_attribute_every_event_of_a_visit(loaded: Loaded) -> No
     assert sum(m[0] for m in by_device.values()) == total["metrics"][1]
 
 
-def test_visit_dimensions_read_the_entry_even_when_it_arrives_last(loaded: Loaded) -> None:
-    def ask(dimension: str, filters: list[list[Any]] | None = None) -> list[Any]:
-        body = body_for([dimension], filters or [], ["events", "visits"], app="entry")
-        return post(loaded.client, body)["results"]
+def _ask(
+    loaded: Loaded,
+    app: str,
+    dimension: str,
+    filters: list[list[Any]] | None = None,
+    date_range: str | list[str] = "all",
+) -> list[Any]:
+    body = body_for([dimension], filters or [], ["events", "visits"], app, date_range)
+    results: list[Any] = post(loaded.client, body)["results"]
+    return results
+
+
+def test_visit_dimensions_read_the_visits_entry_even_when_the_range_starts_after_it(
+    loaded: Loaded,
+) -> None:
+    def ask(dimension: str, filters: list[list[Any]] | None = None, **kw: Any) -> list[Any]:
+        return _ask(loaded, "in-order", dimension, filters, **kw)
 
     assert ask("visit:source") == [{"dimensions": ["Google"], "metrics": [2, 1]}]
     assert ask("visit:referrer_domain") == [{"dimensions": ["google.com"], "metrics": [2, 1]}]
@@ -332,10 +355,49 @@ def test_visit_dimensions_read_the_entry_even_when_it_arrives_last(loaded: Loade
         {"dimensions": ["desktop"], "metrics": [1, 1]},
         {"dimensions": ["mobile"], "metrics": [1, 1]},
     ]
-    # A range that starts after the landing makes the second event the entry.
-    body = body_for(["visit:device"], [], ["events"], app="entry")
-    body["date_range"] = ["2024-03-01T10:01:00Z", "2024-03-01"]
-    assert post(loaded.client, body)["results"] == [{"dimensions": ["desktop"], "metrics": [1]}]
+    # A range that starts after the landing still sees the visit's entry, not /next's own.
+    after_landing = ["2024-03-01T10:01:00Z", "2024-03-01"]
+    for dimension, value in [
+        ("visit:device", "mobile"),
+        ("visit:source", "Google"),
+        ("visit:country", "DE"),
+        ("event:device", "desktop"),
+        ("visit:entry_page", "/next"),  # the entry page is the first page in the range
+    ]:
+        expected = [{"dimensions": [value], "metrics": [1, 1]}]
+        assert ask(dimension, date_range=after_landing) == expected, dimension
+
+
+def test_visit_dimensions_read_the_first_event_received(loaded: Loaded) -> None:
+    """The "entry" app's visit arrived exit first: /next (10:05, desktop, no referrer) was
+    posted before /landing (10:00, mobile, from Google, DE, campaign spring). A visit's
+    attributes are fixed by its first received event: the late landing does not re-stamp
+    the event stored before it, and takes the visit's attributes itself."""
+
+    def ask(dimension: str, filters: list[list[Any]] | None = None, **kw: Any) -> list[Any]:
+        return _ask(loaded, "entry", dimension, filters, **kw)
+
+    assert ask("visit:source") == [{"dimensions": [None], "metrics": [2, 1]}]
+    assert ask("visit:referrer_domain") == [{"dimensions": [None], "metrics": [2, 1]}]
+    assert ask("visit:utm_campaign") == [{"dimensions": [None], "metrics": [2, 1]}]
+    assert ask("visit:device") == [{"dimensions": ["desktop"], "metrics": [2, 1]}]
+    assert ask("visit:country") == [{"dimensions": [None], "metrics": [2, 1]}]
+    assert ask("event:page", [["is", "visit:device", ["desktop"]]]) == [
+        {"dimensions": ["/landing"], "metrics": [1, 1]},
+        {"dimensions": ["/next"], "metrics": [1, 1]},
+    ]
+    assert ask("event:device") == [
+        {"dimensions": ["desktop"], "metrics": [1, 1]},
+        {"dimensions": ["mobile"], "metrics": [1, 1]},
+    ]
+    # The landing alone in the range is still counted under its visit's values.
+    landing_only = ["2024-03-01T09:00:00Z", "2024-03-01T10:01:00Z"]
+    assert ask("visit:device", date_range=landing_only) == [
+        {"dimensions": ["desktop"], "metrics": [1, 1]}
+    ]
+    assert ask("event:device", date_range=landing_only) == [
+        {"dimensions": ["mobile"], "metrics": [1, 1]}
+    ]
 
 
 def test_entry_and_exit_pages_follow_time_not_arrival(loaded: Loaded) -> None:
@@ -517,14 +579,15 @@ def test_explicit_date_range(loaded: Loaded, date_range: list[str], start: str, 
 
 
 def test_a_range_that_cuts_a_visit_counts_what_is_inside(loaded: Loaded) -> None:
-    """The visit's entry inside the range is its first event there, here a page change."""
+    """Events inside the range count; the cut visit keeps its source (its first event's,
+    outside the range), and its entry page is its first page inside the range."""
     by_visit: dict[str, list[GenEvent]] = {}
     for event in loaded.site:
         by_visit.setdefault(event.session_id, []).append(event)
     cut = next(v for v in by_visit.values() if len(v) >= 3 and v[0].source is not None)
     start = cut[1].ts
     date_range = [start.isoformat(), "2024-03-31"]
-    for dims in ([], ["visit:source"], ["event:page"]):
+    for dims in ([], ["visit:source"], ["event:page"], ["visit:entry_page"]):
         expected = loaded.reference.query(
             app="site", metrics=METRICS, dimensions=dims, start=start, end=_utc("2024-04-01")
         )

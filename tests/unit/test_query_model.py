@@ -246,14 +246,54 @@ def test_only_visit_metrics_still_count_groups() -> None:
     assert "IS NOT DISTINCT FROM" in query.sql  # NULL groups join their visit metrics
 
 
-def test_visit_dimensions_use_the_entry_window_only_when_needed() -> None:
-    assert "entry AS (" not in compiled(metrics=["events"], dimensions=["event:page"]).sql
-    assert "entry AS (" in compiled(metrics=["events"], dimensions=["visit:os"]).sql
-    filtered = compiled(metrics=["events"], filters=[["is", "visit:device", ["mobile"]]])
-    assert "entry AS (" in filtered.sql
+def test_stamped_visit_dimensions_are_plain_columns() -> None:
+    """Ingest stamps every event with its visit's attributes: no per-visit window, no join."""
+    for name, column in [
+        ("visit:os", "visit_os"),
+        ("visit:browser", "visit_browser"),
+        ("visit:country", "visit_country"),
+        ("visit:source", "source"),
+        ("visit:utm_campaign", "utm_campaign"),
+    ]:
+        sql = compiled(metrics=["events"], dimensions=[name]).sql
+        assert f"SELECT {column} AS d0," in sql
+        assert "entry AS (" not in sql and "JOIN" not in sql
+    filtered = compiled(metrics=["events"], filters=[["is", "visit:device", ["mobile"]]]).sql
+    assert "entry AS (" not in filtered and "visit_device IN (?)" in filtered
+    # event: dimensions read the event's own client.
+    assert "SELECT os AS d0," in compiled(metrics=["events"], dimensions=["event:os"]).sql
 
 
-def test_an_expression_dimension_reads_the_entry_of_its_columns() -> None:
+def test_visit_os_family_classifies_the_visits_os() -> None:
     sql = compiled(metrics=["events"], dimensions=["visit:os_family"]).sql
-    assert "arg_min_null(os, (ts, seq)) AS os" in sql
-    assert "arg_min_null(browser" not in sql  # only what the query reads
+    assert "WHEN visit_os = 'Windows'" in sql and "entry AS (" not in sql
+    own = compiled(metrics=["events"], dimensions=["event:os_family"]).sql
+    assert "WHEN os = 'Windows'" in own and "visit_os" not in own
+
+
+def test_entry_and_exit_pages_use_the_entry_window_only_when_needed() -> None:
+    assert "entry AS (" not in compiled(metrics=["events"], dimensions=["event:page"]).sql
+    sql = compiled(metrics=["events"], dimensions=["visit:entry_page"]).sql
+    assert "arg_min_null(path, (ts, seq)) AS entry_page" in sql
+    assert "exit_page" not in sql  # only what the query reads
+    filtered = compiled(metrics=["events"], filters=[["contains", "visit:exit_page", ["/a"]]])
+    assert "arg_max_null(path, (ts, seq)) AS exit_page" in filtered.sql
+
+
+def test_visit_metrics_by_visit_dimensions_group_visits_once() -> None:
+    """No filters and only visit: dimensions: one GROUP BY (dimensions, visit), no join
+    of the visits back to the groups they touched; visits are counted from those rows."""
+    kpis = compiled(metrics=["visitors", "visits", "bounce_rate", "visit_duration"]).sql
+    assert "touched" not in kpis and "count(DISTINCT session_id)" not in kpis
+    assert "GROUP BY session_id)" in kpis and "coalesce(p.m_visits, 0)" in kpis
+    by_source = compiled(metrics=["visits", "bounce_rate"], dimensions=["visit:source"]).sql
+    assert "touched" not in by_source and "GROUP BY d0, session_id)" in by_source
+    # Any other dimension, or a filter, keeps the visits whole across the groups they touch.
+    for fields in (
+        {"dimensions": ["time:day"]},
+        {"dimensions": ["visit:source", "event:page"]},
+        {"filters": [["is", "visit:source", ["Google"]]]},
+    ):
+        sql = compiled(metrics=["visits", "bounce_rate"], **fields).sql
+        assert "touched AS (SELECT DISTINCT" in sql and "JOIN visits v" in sql
+        assert "count(DISTINCT session_id)" not in sql  # visits: the touched rows

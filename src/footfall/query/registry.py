@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from footfall.intervals import Interval, IntervalError, parse_interval
+from footfall.model import VISIT_CLIENT_COLUMNS, VISIT_ORIGIN_COLUMNS
 from footfall.query.errors import QueryError
 
 
@@ -81,17 +82,23 @@ class Metric:
     description: str
     decimals: int | None = None  # None: an integer count
     timestamp: bool = False  # the value is a point in time, returned as ISO-8601 Z
+    # The same number over the per-visit rows a query with session metrics builds anyway
+    # (one row per visit and group, as `session` metrics see them): counted there, it
+    # costs no second pass over the events.
+    per_visit_sql: Callable[[Dialect], str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Dimension:
     name: str
     description: str
-    column: str | None = None  # a plain event column
+    column: str | None = None  # a plain event column (or an expression over columns)
     time_unit: str | None = None  # time:<unit>
     prop_key: str | None = None  # event:props:<key>
-    # visit:<…>: the value of the visit's first event in the date range (its entry),
-    # so every event of a visit from Google counts under source Google.
+    # visit:<…>: a value of the visit, the same for each of its events, so every event of
+    # a visit from Google counts under source Google. Most are stamped on every event at
+    # ingest (VISIT_COLUMNS: the visit's first received event's); entry and exit pages
+    # are derived in the query (VISIT_DERIVED).
     visit: bool = False
     bucket: Interval | None = None  # time:bucket:<interval>
 
@@ -116,6 +123,7 @@ _METRICS: tuple[Metric, ...] = (
         "event",
         lambda d: d.count_distinct("session_id"),
         "Visits (sessions): 30 minutes of inactivity end one.",
+        per_visit_sql=lambda d: "count(*)",
     ),
     Metric(
         "avg_duration",
@@ -174,40 +182,65 @@ PROP_PREFIX = "event:props:"
 BUCKET_PREFIX = "time:bucket:"
 PROP_KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.$:-]{0,99}$")
 
-# Contract 002's six operating-system classes: Windows, MacOS, iOS, Android, Linux, Other.
-OS_FAMILY = (
-    "CASE WHEN os IS NULL THEN 'Other' WHEN os = 'Windows' THEN 'Windows' "
-    "WHEN os = 'Mac OS X' OR os = 'macOS' THEN 'MacOS' WHEN os = 'iOS' OR os = 'iPadOS' "
-    "THEN 'iOS' WHEN os = 'Android' THEN 'Android' WHEN os IN ('Linux', 'Ubuntu', "
-    "'Fedora', 'Debian', 'Arch Linux', 'Linux Mint', 'Red Hat', 'SUSE', 'openSUSE', "
-    "'Gentoo', 'CentOS') THEN 'Linux' ELSE 'Other' END"
-)
+
+def os_family(column: str) -> str:
+    """Contract 002's six operating-system classes of `column`: Windows, MacOS, iOS,
+    Android, Linux, Other."""
+    return (
+        f"CASE WHEN {column} IS NULL THEN 'Other' WHEN {column} = 'Windows' THEN 'Windows' "
+        f"WHEN {column} = 'Mac OS X' OR {column} = 'macOS' THEN 'MacOS' "
+        f"WHEN {column} = 'iOS' OR {column} = 'iPadOS' THEN 'iOS' "
+        f"WHEN {column} = 'Android' THEN 'Android' WHEN {column} IN ('Linux', 'Ubuntu', "
+        "'Fedora', 'Debian', 'Arch Linux', 'Linux Mint', 'Red Hat', 'SUSE', 'openSUSE', "
+        "'Gentoo', 'CentOS') THEN 'Linux' ELSE 'Other' END"
+    )
+
+
+OS_FAMILY = os_family("os")  # of the event's own client
 
 _COLUMN_DIMENSIONS: tuple[tuple[str, str, str], ...] = (
     ("event:name", "name", "Event name (pageview or a custom name)."),
     ("event:page", "path", "Page path."),
     ("event:hostname", "hostname", "Host name of the page, without www."),
-    ("visit:referrer_domain", "referrer_domain", "Domain of the external referrer."),
+    # visit: values are those of the visit's first event footfall received (its true
+    # entry, even when the date range starts mid-visit), stamped on all its events.
+    (
+        "visit:referrer_domain",
+        "referrer_domain",
+        "Domain of the external referrer the visit came from.",
+    ),
     (
         "visit:source",
         "source",
         "Where the visit came from: a named source, UTM source or referrer domain.",
     ),
-    ("visit:utm_source", "utm_source", "utm_source of the landing URL."),
-    ("visit:utm_medium", "utm_medium", "utm_medium of the landing URL."),
-    ("visit:utm_campaign", "utm_campaign", "utm_campaign of the landing URL."),
-    ("visit:utm_term", "utm_term", "utm_term of the landing URL."),
-    ("visit:utm_content", "utm_content", "utm_content of the landing URL."),
-    ("visit:browser", "browser", "Browser family."),
-    ("visit:browser_version", "browser_version", "Browser version."),
-    ("visit:os", "os", "Operating system family."),
-    ("visit:os_version", "os_version", "Operating system version."),
-    ("visit:device", "device", "desktop, mobile, tablet or bot."),
-    ("visit:country", "country", "ISO country code (needs a GeoIP database)."),
+    ("visit:utm_source", "utm_source", "utm_source of the visit's landing URL."),
+    ("visit:utm_medium", "utm_medium", "utm_medium of the visit's landing URL."),
+    ("visit:utm_campaign", "utm_campaign", "utm_campaign of the visit's landing URL."),
+    ("visit:utm_term", "utm_term", "utm_term of the visit's landing URL."),
+    ("visit:utm_content", "utm_content", "utm_content of the visit's landing URL."),
+    ("visit:browser", "visit_browser", "Browser family of the visit."),
+    ("visit:browser_version", "visit_browser_version", "Browser version of the visit."),
+    ("visit:os", "visit_os", "Operating system family of the visit."),
+    ("visit:os_version", "visit_os_version", "Operating system version of the visit."),
+    ("visit:device", "visit_device", "Device type of the visit: desktop, mobile, tablet or bot."),
+    (
+        "visit:country",
+        "visit_country",
+        "ISO country code of the visit (needs a GeoIP database).",
+    ),
     ("user_id", "user_id", "The user id a client sent."),
-    ("visit:os_family", OS_FAMILY, "Operating system class of the visit's entry."),
-    ("visit:entry_page", "entry_page", "Page path the visit started on (its first event)."),
-    ("visit:exit_page", "exit_page", "Page path the visit ended on (its last event)."),
+    ("visit:os_family", os_family("visit_os"), "Operating system class of the visit."),
+    (
+        "visit:entry_page",
+        "entry_page",
+        "Page path the visit started on (its first event in the date range).",
+    ),
+    (
+        "visit:exit_page",
+        "exit_page",
+        "Page path the visit ended on (its last event in the date range).",
+    ),
     # The client of each event on its own, for APIs that classify events rather than
     # visits (contract 002 buckets events by OS even when they share a session id).
     ("event:browser", "browser", "Browser family of this event's client."),
@@ -218,26 +251,13 @@ _COLUMN_DIMENSIONS: tuple[tuple[str, str, str], ...] = (
     ("event:device", "device", "Device type of this event's client."),
 )
 
-# Columns that describe a visit rather than one event: how it arrived (referrer, UTM)
-# and what it ran on. `visit:` dimensions read them from the visit's entry event.
-VISIT_COLUMNS: tuple[str, ...] = (
-    "referrer_domain",
-    "source",
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "utm_term",
-    "utm_content",
-    "browser",
-    "browser_version",
-    "os",
-    "os_version",
-    "device",
-    "country",
-)
+# Columns that describe a visit rather than one event, stamped on every event of the
+# visit at ingest: how it arrived (referrer, UTM) and what it ran on. `visit:`
+# dimensions read them as they are, like any column (no per-visit work in the query).
+VISIT_COLUMNS: tuple[str, ...] = (*VISIT_ORIGIN_COLUMNS, *VISIT_CLIENT_COLUMNS.values())
 
-# Visit attributes that are not event columns but derived from one: the visit's first
-# or last event's value (within the date range), e.g. its entry and exit pages.
+# Visit attributes that are not event columns but derived from one in the query: the
+# visit's first or last event's value within the date range (its entry and exit pages).
 VISIT_DERIVED: dict[str, tuple[str, Literal["first", "last"]]] = {
     "entry_page": ("path", "first"),
     "exit_page": ("path", "last"),

@@ -2,16 +2,23 @@
 
 The shape is the same everywhere:
 
-    entry      (only when a visit: dimension is used) per visit, the visit
-               columns of its entry (its first event in the date range), and
-               derived ones such as its exit page (its last event's path)
-    ranged     the app's events in the date range, visit columns from `entry`
+    entry      (only for visit:entry_page / visit:exit_page) per visit, its first
+               and last event's path in the date range
+    ranged     the app's events in the date range, with those entry/exit columns
     base       the app's events in the date range that pass the filters,
                with each dimension projected as d0, d1, …
     grouped    event-level metrics per group
     touched    (only for visit metrics) which visits each group touched
     visits     one row per such visit, over all its events in the range
     per_group  visit-level metrics per group
+
+Every other `visit:` dimension is a plain column: ingest stamps each event with
+its visit's attributes (footfall.ingest.enrich.sessionize.VisitStamper), so they
+cost what an `event:` dimension costs.
+
+When a query has no filters and only `visit:` dimensions, a visit's events all
+fall in one group: `visits` is then one GROUP BY (dimensions, session_id) over
+`base` and `touched` (a second pass, and a join) is not needed.
 
 Values are always bound parameters (`?`), in the order they appear in the
 text; identifiers come only from the registries.
@@ -27,7 +34,7 @@ from typing import Any
 from footfall.model import EVENT_COLUMNS
 from footfall.query.errors import QueryError
 from footfall.query.model import Filter, ResolvedQuery
-from footfall.query.registry import VISIT_COLUMNS, VISIT_DERIVED, Dialect, Dimension, Metric
+from footfall.query.registry import VISIT_DERIVED, Dialect, Dimension, Metric
 
 _IDENTIFIER = re.compile(r"[a-z_]+")
 
@@ -120,37 +127,32 @@ def _range_where(query: ResolvedQuery, alias: str = "") -> Sql:
     return where
 
 
-def _visit_columns(query: ResolvedQuery) -> list[str]:
-    """The visit columns the query's visit: dimensions and filters read."""
+def _derived_columns(query: ResolvedQuery) -> list[str]:
+    """The derived visit columns (entry and exit page) the query's dimensions and filters
+    read; stamped visit columns are plain columns and need no per-visit work."""
     used: set[str] = set()
     for dimension in (*query.dimensions, *(f.dimension for f in query.filters)):
         if dimension.visit and dimension.column is not None:
-            # A column, or an expression over columns (visit:os_family reads `os`).
             used.update(_IDENTIFIER.findall(dimension.column))
-    return [c for c in (*VISIT_COLUMNS, *VISIT_DERIVED) if c in used]
+    return [c for c in VISIT_DERIVED if c in used]
 
 
-def _visit_value(dialect: Dialect, column: str) -> tuple[str, str]:
-    """(aggregate over a visit's events, the event column it falls back to for events
-    without a visit) for one visit column."""
-    if column in VISIT_DERIVED:
+def _ranged(dialect: Dialect, query: ResolvedQuery, table: str, derived: list[str]) -> Sql:
+    """`entry` (one row per visit: its derived columns, e.g. the first event's path in the
+    range) and `ranged` (the app's events in the range, with those columns)."""
+    values = {}
+    for column in derived:
         source, which = VISIT_DERIVED[column]
         aggregate = dialect.entry_value if which == "first" else dialect.exit_value
-        return aggregate(source), source
-    return dialect.entry_value(column), column
-
-
-def _ranged(dialect: Dialect, query: ResolvedQuery, table: str, visit_columns: list[str]) -> Sql:
-    """`entry` (one row per visit: its first event's visit columns) and `ranged` (the
-    app's events in the range, those columns replaced by the entry's)."""
-    values = {c: _visit_value(dialect, c) for c in visit_columns}
-    entry = ["session_id", *(f"{values[c][0]} AS {c}" for c in visit_columns)]
+        values[column] = (aggregate(source), source)
+    entry = ["session_id", *(f"{values[c][0]} AS {c}" for c in derived)]
     out = Sql().add("entry AS (").add(_select(entry, f"FROM {table} WHERE "))
     out.extend(_range_where(query)).add(" AND session_id IS NOT NULL GROUP BY session_id), ")
-    columns = [f"e.{c}" for c in EVENT_COLUMNS if c not in visit_columns]
+    columns = [f"e.{c}" for c in EVENT_COLUMNS]
+    # An event without a visit is a visit of its own: its own path is its entry and exit.
     columns += [
         f"CASE WHEN e.session_id IS NULL THEN e.{values[c][1]} ELSE v.{c} END AS {c}"
-        for c in visit_columns
+        for c in derived
     ]
     rest = f"FROM {table} e LEFT JOIN entry v ON e.session_id = v.session_id WHERE "
     out.add("ranged AS (").add(_select(columns, rest))
@@ -166,12 +168,15 @@ def compile_query(dialect: Dialect, query: ResolvedQuery, table: str = "events")
                         f"filter {index}: invalid regular expression {pattern!r}: {error}"
                     )
     dims = [f"d{i}" for i in range(len(query.dimensions))]
-    event_metrics = [m for m in query.metrics if m.level == "event"]
     session_metrics = [m for m in query.metrics if m.level == "session"]
+    # Event metrics that the per-visit rows give too (visits: count(*) of them) are taken
+    # from there when those rows are built anyway: no count(DISTINCT session_id) pass.
+    per_visit = [m for m in query.metrics if session_metrics and m.per_visit_sql is not None]
+    event_metrics = [m for m in query.metrics if m.level == "event" and m not in per_visit]
 
     sql = Sql().add("WITH ")
-    if visit_columns := _visit_columns(query):
-        sql.extend(_ranged(dialect, query, table, visit_columns)).add(", ")
+    if derived := _derived_columns(query):
+        sql.extend(_ranged(dialect, query, table, derived)).add(", ")
         where = Sql().add("true")
         source = "ranged"
     else:
@@ -190,50 +195,70 @@ def compile_query(dialect: Dialect, query: ResolvedQuery, table: str = "events")
     sql.add(f", grouped AS ({_select(selected, f'FROM base{group_by}')})")
 
     if session_metrics:
-        touched = _select([*dims, "session_id"], "FROM base WHERE session_id IS NOT NULL")
-        sql.add(f", touched AS ({touched.replace('SELECT ', 'SELECT DISTINCT ', 1)})")
         pageviews = dialect.count_if("name = 'pageview'")
-        per_visit = [
-            "session_id",
+        per_visit_columns = [
             f"{dialect.count_if('interactive')} AS interactions",
             f"{pageviews} AS pageviews",
             f"{dialect.seconds_between('min(ts)', 'max(ts)')} AS seconds",
         ]
-        if query.filters:
-            # A visit counts whole: its events outside the filter still shape its
-            # duration and bounce, as in Plausible.
-            sql.add(f", visits AS ({_select(per_visit, f'FROM {table} WHERE ')}")
-            sql.extend(_range_where(query))
-            sql.add(" AND session_id IN (SELECT session_id FROM touched) GROUP BY session_id)")
-        else:
-            rest = "FROM base WHERE session_id IS NOT NULL GROUP BY session_id"
-            sql.add(f", visits AS ({_select(per_visit, rest)})")
-        session_selected = [
-            *(f"t.{d} AS {d}" for d in dims),
+        group_metrics = [
             *(f"{m.sql(dialect)} AS m_{m.name}" for m in session_metrics),
+            *(f"{m.per_visit_sql(dialect)} AS m_{m.name}" for m in per_visit if m.per_visit_sql),
         ]
-        session_group = f" GROUP BY {', '.join(f't.{d}' for d in dims)}" if dims else ""
-        rest = f"FROM touched t JOIN visits v ON t.session_id = v.session_id{session_group}"
-        sql.add(f", per_group AS ({_select(session_selected, rest)})")
+        if not query.filters and all(d.visit for d in query.dimensions):
+            # Every event of a visit has the same visit: values, so each visit falls in
+            # one group: one row per (group, visit), straight from `base`. (A session id
+            # stamped twice, its attributes forgotten in between, is a visit in each
+            # group, measured over its events there.)
+            keys = ", ".join([*dims, "session_id"])
+            rest = f"FROM base WHERE session_id IS NOT NULL GROUP BY {keys}"
+            sql.add(f", visits AS ({_select([*dims, 'session_id', *per_visit_columns], rest)})")
+            rest = f"FROM visits{group_by}"
+            sql.add(f", per_group AS ({_select([*dims, *group_metrics], rest)})")
+        else:
+            touched = _select([*dims, "session_id"], "FROM base WHERE session_id IS NOT NULL")
+            sql.add(f", touched AS ({touched.replace('SELECT ', 'SELECT DISTINCT ', 1)})")
+            if query.filters:
+                # A visit counts whole: its events outside the filter still shape its
+                # duration and bounce, as in Plausible.
+                rest = f"FROM {table} WHERE "
+                sql.add(f", visits AS ({_select(['session_id', *per_visit_columns], rest)}")
+                sql.extend(_range_where(query))
+                sql.add(" AND session_id IN (SELECT session_id FROM touched) GROUP BY session_id)")
+            else:
+                rest = "FROM base WHERE session_id IS NOT NULL GROUP BY session_id"
+                sql.add(f", visits AS ({_select(['session_id', *per_visit_columns], rest)})")
+            session_selected = [*(f"t.{d} AS {d}" for d in dims), *group_metrics]
+            session_group = f" GROUP BY {', '.join(f't.{d}' for d in dims)}" if dims else ""
+            rest = f"FROM touched t JOIN visits v ON t.session_id = v.session_id{session_group}"
+            sql.add(f", per_group AS ({_select(session_selected, rest)})")
 
-    outputs = [f"g.{d}" for d in dims]
-    for metric in query.metrics:
-        alias = "p" if metric.level == "session" else "g"
-        outputs.append(f"{alias}.m_{metric.name}")
+    columns = _metric_columns(query, per_visit)
+    outputs = [f"g.{d}" for d in dims] + [columns[m.name] for m in query.metrics]
     sql.add(" " + _select(outputs, "FROM grouped g"))
     if session_metrics:
         join = " AND ".join(f"g.{d} IS NOT DISTINCT FROM p.{d}" for d in dims) or "true"
         sql.add(f" LEFT JOIN per_group p ON {join}")
-    sql.add(" ORDER BY " + _order_clause(query, dims))
+    sql.add(" ORDER BY " + _order_clause(query, dims, columns))
     sql.add(" LIMIT ? OFFSET ?", query.limit, query.offset)
     return CompiledQuery(sql.text, sql.params, query.dimensions, query.metrics)
 
 
-def _order_clause(query: ResolvedQuery, dims: list[str]) -> str:
+def _metric_columns(query: ResolvedQuery, per_visit: list[Metric]) -> dict[str, str]:
+    """Each metric's value in the final SELECT: from `grouped` (g) or `per_group` (p)."""
+    columns = {}
+    for metric in query.metrics:
+        if metric in per_visit:
+            # A group whose events have no visit has no per_group row: a count of 0.
+            columns[metric.name] = f"coalesce(p.m_{metric.name}, 0)"
+        else:
+            columns[metric.name] = f"{'p' if metric.level == 'session' else 'g'}.m_{metric.name}"
+    return columns
+
+
+def _order_clause(query: ResolvedQuery, dims: list[str], columns: dict[str, str]) -> str:
     by_name = {d.name: f"g.{col}" for d, col in zip(query.dimensions, dims, strict=True)}
-    by_name.update(
-        {m.name: f"{'p' if m.level == 'session' else 'g'}.m_{m.name}" for m in query.metrics}
-    )
+    by_name.update(columns)
     terms = [
         f"{by_name[name]} {direction.upper()} NULLS LAST" for name, direction in query.order_by
     ]
