@@ -283,14 +283,16 @@ class Journal:
 
     # -- appending -----------------------------------------------------------
 
-    def append(self, first_seq: int, events: Sequence[Event]) -> None:
-        """Append one record and fdatasync it; StoreUnavailable (nothing appended) if not."""
+    def append(self, first_seq: int, events: Sequence[Event]) -> int:
+        """Append one record and fdatasync it; its size in bytes. StoreUnavailable
+        (and nothing appended) if it cannot."""
         data = encode_record(first_seq, events)
         segment = self._segments[self._current]
         try:
             segment.append(data, first_seq + len(events) - 1)
         except OSError as exc:
             raise StoreUnavailable(f"cannot write the journal {segment.path}: {exc}") from exc
+        return len(data)
 
     def rotate(self) -> None:
         """A load of everything appended so far starts: append to the other file from

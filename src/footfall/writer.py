@@ -60,6 +60,9 @@ CommitObserver = Callable[[Sequence[Event], Seqs], None]
 
 # Load the store once this many journaled events are pending…
 LOAD_EVENTS = 4096
+# …or they take this many bytes in the journal (big events: a bounded load, and
+# a store's log that grows in steps of at most about this much)…
+LOAD_BYTES = 1 << 20
 # …or once the oldest of them has waited this long (seconds).
 LOAD_SECONDS = 0.5
 # A request of at least this many events is committed to the store, not journaled.
@@ -127,6 +130,7 @@ class Writer:
         busy_linger: float = 0.002,
         journal: Journal | None = None,
         load_events: int = LOAD_EVENTS,
+        load_bytes: int = LOAD_BYTES,
         load_seconds: float = LOAD_SECONDS,
         direct_events: int = DIRECT_EVENTS,
     ) -> None:
@@ -141,6 +145,7 @@ class Writer:
         self.busy_linger = busy_linger
         self.journal = journal
         self.load_events = load_events
+        self.load_bytes = load_bytes
         self.load_seconds = load_seconds
         self.direct_events = direct_events
         self._last_requests = 0
@@ -163,6 +168,8 @@ class Writer:
         self._pending_first = 0
         self._pending_since = 0.0  # time.monotonic() when the oldest was journaled
         self._since_in_flight = 0.0  # the same for the oldest not in the load in flight
+        self._pending_bytes = 0  # their size in the journal
+        self._bytes_in_flight = 0  # …of those in the load in flight
         # Set after a failed load: the store may have stored it all the same, so
         # which pending events it holds is unsure until it is asked.
         self._pending_unsure = False
@@ -390,13 +397,12 @@ class Writer:
             due = max(due, self._retry_at)
         return max(0.0, due - time.monotonic())
 
-    def _load_due(self, *, after_write: bool) -> bool:
+    def _load_due(self) -> bool:
         if self._load_error is not None:
-            # Loading fails: a new write retries at once (as a commit would have been
-            # tried), otherwise wait out the backoff.
-            return after_write or time.monotonic() >= self._retry_at
+            return time.monotonic() >= self._retry_at  # wait out the backoff
         return (
             len(self._pending) >= self.load_events
+            or self._pending_bytes >= self.load_bytes
             or time.monotonic() - self._pending_since >= self.load_seconds
         )
 
@@ -427,7 +433,7 @@ class Writer:
                 self._settle_seq()
             first = self._next_seq
             if count:
-                self.journal.append(first, events)
+                self._pending_bytes += self.journal.append(first, events)
         except StoreUnavailable as exc:
             self._failed(group, exc, store=False)
             return
@@ -530,10 +536,17 @@ class Writer:
 
     def _load_step(self, *, after_write: bool) -> None:
         """Start a load if none runs and one is due (or a reader waits for one)."""
+        if self._load_error is not None and after_write and self._pending:
+            # Loading fails, and a write just succeeded: try again now, and finish
+            # before the next write is acknowledged (as a commit would have been
+            # tried), so that the next answer and /health say how it went.
+            self._load_now()
+            self._release_readers()
+            return
         if self._in_flight:
             return  # one at a time; its end wakes the thread
         waiting = any(reader.target > self._loaded_seq for reader in self._readers)
-        if self._pending and (waiting or self._load_due(after_write=after_write)):
+        if self._pending and (waiting or self._load_due()):
             self._start_load()
         self._release_readers()
 
@@ -550,6 +563,7 @@ class Writer:
         assert self.journal is not None and not self._in_flight
         self._in_flight = len(self._pending)
         self._since_in_flight = 0.0
+        self._bytes_in_flight = self._pending_bytes
         self.journal.rotate()  # appends go on in the other file, if it is empty
         self._job_done.clear()
         self._jobs.put((self._pending[: self._in_flight], self._pending_first))
@@ -606,18 +620,21 @@ class Writer:
             self._pending_since = self._since_in_flight or time.monotonic()
         del self._pending[:count]
         self._pending_first += count
+        left = self._pending_bytes - self._bytes_in_flight
+        self._pending_bytes = max(0, left) if self._pending else 0
+        self._bytes_in_flight = 0
         self._loaded_seq = self._pending_first - 1 if self._pending else self._journaled_seq
         if self._load_error is not None:
             log.info("loading the store works again")
         self._load_error = None
         self._retry_wait = 0.0
-        health = self.health
-        health.loads += 1
-        health.pending_events = len(self._pending)
-        health.last_load_error = None
         if self.journal is not None:
             self.journal.release(self._loaded_seq)
+        health = self.health
+        health.loads += 1
+        health.last_load_error = None
         self._update_health()
+        health.pending_events = len(self._pending)  # last: a poller sees the rest settled
 
     def _load_failed(self, exc: StoreUnavailable) -> None:
         if self._load_error is None:
@@ -658,7 +675,9 @@ class Writer:
 
     def _update_health(self) -> None:
         health = self.health
-        error = self._write_error or self._load_error
+        error = self._write_error
+        if error is None and self._load_error is not None:
+            error = f"loading acknowledged events into the store fails: {self._load_error}"
         health.ok = error is None
         health.last_error = error
 

@@ -289,7 +289,7 @@ def test_replay_of_a_record_half_in_the_store_loads_the_other_half(
 def test_footfall_journal_takes_on_or_off_and_says_so_otherwise() -> None:
     assert Settings().journal == "on"
     assert Settings(journal="OFF").journal == "off"
-    with pytest.raises(ValidationError, match="must be 'on'.*or 'off'.*not 'sometimes'"):
+    with pytest.raises(ValidationError, match=r"must be 'on'.*or 'off'.*not 'sometimes'"):
         Settings(journal="sometimes")
 
 
