@@ -3,7 +3,9 @@
 One process owns the file. The writer thread uses the main connection; every
 reading thread gets its own cursor (DuckDB connections are not shared across
 threads), and DuckDB's MVCC gives each read a snapshot that includes every
-transaction committed before it began: that is read-your-writes.
+transaction committed before it began: with the read barrier (events
+acknowledged from the writer's journal are loaded before a read starts),
+that is read-your-writes.
 
 When a write fails (disk full, read-only file system) the connection is
 closed and the next use reopens the file, so the store recovers by itself
