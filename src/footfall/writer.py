@@ -47,7 +47,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from footfall.journal import Journal, ReadResult
+from footfall.journal import Journal, ReadResult, decode_events, encode_record
 from footfall.model import Event
 from footfall.storage.base import Store, StoreUnavailable
 
@@ -115,6 +115,9 @@ class WriterHealth:
 
 _STOP = object()
 
+# A journaled group not loaded yet: (first seq, events, journal record, journaled at).
+_Group = tuple[int, int, bytes, float]
+
 
 # A batch of at least this many requests means the server is busy (see `busy_linger`).
 BUSY_REQUESTS = 4
@@ -162,14 +165,14 @@ class Writer:
         # queued behind the stop marker once the thread has drained and left.
         self._submit_lock = threading.Lock()
         self.observers: list[CommitObserver] = []
-        # Journaled events not loaded into the store yet: seqs `_pending_first`…,
-        # consecutive, always ending at `_next_seq - 1`.
-        self._pending: list[Event] = []
-        self._pending_first = 0
-        self._pending_since = 0.0  # time.monotonic() when the oldest was journaled
-        self._since_in_flight = 0.0  # the same for the oldest not in the load in flight
-        self._pending_bytes = 0  # their size in the journal
-        self._bytes_in_flight = 0  # …of those in the load in flight
+        # Journaled events not loaded into the store yet, as the journal records of their
+        # groups: (first seq, events, record, time.monotonic() when journaled). Their
+        # seqs are consecutive and end at `_next_seq - 1`. Kept encoded, not as Event
+        # objects: those die with their request instead of living on for a load, which
+        # costs the garbage collector (older generations) more than decoding them again.
+        self._groups: list[_Group] = []
+        self._pending_count = 0
+        self._pending_bytes = 0
         # Set after a failed load: the store may have stored it all the same, so
         # which pending events it holds is unsure until it is asked.
         self._pending_unsure = False
@@ -183,10 +186,10 @@ class Writer:
         self._retry_at = 0.0
         # True while the writer thread reads the store for itself (no barrier then).
         self._own_read = False
-        # The loader thread: one load at a time, of the first `_in_flight` pending events.
+        # The loader thread: one load at a time, of the first `_in_flight` pending groups.
         self._loader: threading.Thread | None = None
         self._loader_id: int | None = None
-        self._jobs: queue.SimpleQueue[tuple[list[Event], int] | object] = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[tuple[list[_Group], int] | object] = queue.SimpleQueue()
         self._in_flight = 0
         self._job_done = threading.Event()
         self._job_result: Seqs | StoreUnavailable = []
@@ -333,11 +336,11 @@ class Writer:
         if self._loader is not None:
             self._jobs.put(_STOP)
             self._loader.join()
-        if self._pending:
+        if self._pending_count:
             log.error(
                 "%d acknowledged events could not be loaded into the store at shutdown "
                 "(%s); they stay in the journal %s and are loaded at the next start",
-                len(self._pending),
+                self._pending_count,
                 self._load_error,
                 self.journal.path if self.journal is not None else "",
             )
@@ -390,9 +393,9 @@ class Writer:
 
     def _idle_timeout(self) -> float | None:
         """How long the thread may wait for work before a pending load is due."""
-        if not self._pending or self._in_flight:
+        if not self._groups or self._in_flight:
             return None  # nothing to load, or the loader's word wakes the thread
-        due = self._pending_since + self.load_seconds
+        due = self._groups[0][3] + self.load_seconds
         if self._load_error is not None:
             due = max(due, self._retry_at)
         return max(0.0, due - time.monotonic())
@@ -401,9 +404,9 @@ class Writer:
         if self._load_error is not None:
             return time.monotonic() >= self._retry_at  # wait out the backoff
         return (
-            len(self._pending) >= self.load_events
+            self._pending_count >= self.load_events
             or self._pending_bytes >= self.load_bytes
-            or time.monotonic() - self._pending_since >= self.load_seconds
+            or time.monotonic() - self._groups[0][3] >= self.load_seconds
         )
 
     def _write(self, batch: list[_Pending]) -> None:
@@ -432,8 +435,7 @@ class Writer:
             if self._seq_unsure:
                 self._settle_seq()
             first = self._next_seq
-            if count:
-                self._pending_bytes += self.journal.append(first, events)
+            record = self.journal.append(first, events) if count else b""
         except StoreUnavailable as exc:
             self._failed(group, exc, store=False)
             return
@@ -442,12 +444,9 @@ class Writer:
             self._failed(group, StoreUnavailable(f"unexpected journal error: {exc}"), store=False)
             return
         if count:
-            if not self._pending:
-                self._pending_first = first
-                self._pending_since = time.monotonic()
-            elif len(self._pending) == self._in_flight:
-                self._since_in_flight = time.monotonic()  # the oldest after the load's
-            self._pending.extend(events)
+            self._groups.append((first, count, record, time.monotonic()))
+            self._pending_count += count
+            self._pending_bytes += len(record)
             self._next_seq = first + count
             # Before any request is woken: a read that starts after the acknowledgement
             # finds this seq ahead of `_loaded_seq` and waits for the load.
@@ -455,7 +454,7 @@ class Writer:
         seqs: Seqs = list(range(first, first + count))
         health = self.health
         health.journaled_events += count
-        health.pending_events = len(self._pending)
+        health.pending_events = self._pending_count
         self._write_error = None
         self._durable(group, events, seqs)
 
@@ -467,9 +466,10 @@ class Writer:
         try:
             if self._seq_unsure or self._pending_unsure:
                 self._settle_seq()
-            loading = len(self._pending)
-            first = self._pending_first if loading else self._next_seq
-            seqs = self.store.append([*self._pending, *events] if loading else events, first)
+            pending = _decode(self._groups)
+            loading = len(pending)
+            first = self._groups[0][0] if loading else self._next_seq
+            seqs = self.store.append([*pending, *events] if loading else events, first)
         except StoreUnavailable as exc:
             self._failed(batch, exc, store=True)
             return
@@ -513,7 +513,7 @@ class Writer:
         self.health.last_failure_at = time.time()
         if store:
             self._seq_unsure = True
-            if self._pending:
+            if self._groups:
                 self._pending_unsure = True
                 self._load_failed(exc)
         self._update_health()
@@ -525,10 +525,11 @@ class Writer:
         self._finish_load(block=True)  # no load may run while the store is asked
         with self._reading_for_myself():
             top = self.store.max_seq()
-        if self._pending and top >= self._pending_first:
-            stored = min(len(self._pending), top - self._pending_first + 1)
+        if self._groups and top >= self._groups[0][0]:
+            first = self._groups[0][0]
+            stored = min(self._pending_count, top - first + 1)
             log.warning("the store holds %d pending events after all (a failed load)", stored)
-            self._loaded(list(range(self._pending_first, self._pending_first + stored)))
+            self._loaded(list(range(first, first + stored)))
         self._next_seq = max(self._next_seq, top + 1)
         self._seq_unsure = self._pending_unsure = False
 
@@ -536,7 +537,7 @@ class Writer:
 
     def _load_step(self, *, after_write: bool) -> None:
         """Start a load if none runs and one is due (or a reader waits for one)."""
-        if self._load_error is not None and after_write and self._pending:
+        if self._load_error is not None and after_write and self._groups:
             # Loading fails, and a write just succeeded: try again now, and finish
             # before the next write is acknowledged (as a commit would have been
             # tried), so that the next answer and /health say how it went.
@@ -546,7 +547,7 @@ class Writer:
         if self._in_flight:
             return  # one at a time; its end wakes the thread
         waiting = any(reader.target > self._loaded_seq for reader in self._readers)
-        if self._pending and (waiting or self._load_due()):
+        if self._groups and (waiting or self._load_due()):
             self._start_load()
         self._release_readers()
 
@@ -558,15 +559,13 @@ class Writer:
             except StoreUnavailable as exc:
                 self._load_failed(exc)
                 return
-        if not self._pending:
+        if not self._groups:
             return
         assert self.journal is not None and not self._in_flight
-        self._in_flight = len(self._pending)
-        self._since_in_flight = 0.0
-        self._bytes_in_flight = self._pending_bytes
+        self._in_flight = len(self._groups)
         self.journal.rotate()  # appends go on in the other file, if it is empty
         self._job_done.clear()
-        self._jobs.put((self._pending[: self._in_flight], self._pending_first))
+        self._jobs.put((self._groups[: self._in_flight], self._groups[0][0]))
 
     def _finish_load(self, *, block: bool) -> None:
         """Take in the result of the load in flight, if any (waiting for it if `block`)."""
@@ -583,7 +582,7 @@ class Writer:
     def _load_now(self) -> None:
         """Load every pending event and wait for it (one try, whatever the backoff)."""
         self._finish_load(block=True)
-        if self._pending:
+        if self._groups:
             self._start_load()
             self._finish_load(block=True)
 
@@ -595,14 +594,14 @@ class Writer:
             if job is _STOP:
                 return
             assert isinstance(job, tuple)
-            events, first = job
+            groups, first = job
             result: Seqs | StoreUnavailable
             try:
-                result = self.store.append(events, first)
+                result = self.store.append(_decode(groups), first)
             except StoreUnavailable as exc:
                 result = exc
             except Exception as exc:  # never leave the writer thread waiting
-                log.exception("unexpected error while loading %d events", len(events))
+                log.exception("unexpected error while loading %d groups", len(groups))
                 result = StoreUnavailable(f"unexpected store error: {exc}")
             self._job_result = result
             self._job_done.set()
@@ -611,19 +610,12 @@ class Writer:
     def _loaded(self, seqs: Seqs) -> None:
         """The first len(seqs) pending events are in the store now."""
         count = len(seqs)
-        expected = list(range(self._pending_first, self._pending_first + count))
+        first = self._groups[0][0] if self._groups else 0
+        expected = list(range(first, first + count))
         if seqs != expected:  # journaled events carry no client id: never skipped
             log.error("the store numbered loaded events %s…, expected %s…", seqs[:3], expected[:3])
-        if len(self._pending) > count:
-            # The age of what is left counts from its own oldest event (journaled
-            # while the load ran), not from the loaded ones: or every load would be due.
-            self._pending_since = self._since_in_flight or time.monotonic()
-        del self._pending[:count]
-        self._pending_first += count
-        left = self._pending_bytes - self._bytes_in_flight
-        self._pending_bytes = max(0, left) if self._pending else 0
-        self._bytes_in_flight = 0
-        self._loaded_seq = self._pending_first - 1 if self._pending else self._journaled_seq
+        self._drop_pending(count)
+        self._loaded_seq = self._groups[0][0] - 1 if self._groups else self._journaled_seq
         if self._load_error is not None:
             log.info("loading the store works again")
         self._load_error = None
@@ -634,14 +626,30 @@ class Writer:
         health.loads += 1
         health.last_load_error = None
         self._update_health()
-        health.pending_events = len(self._pending)  # last: a poller sees the rest settled
+        health.pending_events = self._pending_count  # last: a poller sees the rest settled
+
+    def _drop_pending(self, count: int) -> None:
+        """Forget the first `count` pending events (they are in the store)."""
+        groups = self._groups
+        dropped = 0
+        while groups and dropped + groups[0][1] <= count:
+            _first, size, record, _at = groups.pop(0)
+            dropped += size
+            self._pending_bytes -= len(record)
+        if groups and dropped < count:  # part of a group (never from a load: whole groups)
+            first, size, record, at = groups[0]
+            skip = count - dropped
+            rest = encode_record(first + skip, decode_events(record)[skip:])
+            groups[0] = (first + skip, size - skip, rest, at)
+            self._pending_bytes += len(rest) - len(record)
+        self._pending_count -= count
 
     def _load_failed(self, exc: StoreUnavailable) -> None:
         if self._load_error is None:
             log.error(
                 "loading %d journaled events into the store failed (they are safe in the "
                 "journal; retrying): %s",
-                len(self._pending),
+                self._pending_count,
                 exc,
             )
         self._load_error = str(exc)
@@ -742,6 +750,10 @@ def replay_journal(store: Store, journal: Journal) -> int:
     )
     journal.reset()
     return loaded
+
+
+def _decode(groups: Sequence[_Group]) -> list[Event]:
+    return [event for group in groups for event in decode_events(group[2])]
 
 
 Settlement = tuple["asyncio.Future[Seqs]", "Seqs | BaseException"]
