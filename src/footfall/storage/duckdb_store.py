@@ -119,6 +119,8 @@ class DuckDBStore:
         except (OSError, duckdb.Error) as exc:
             raise StoreUnavailable(f"cannot open the DuckDB file {self.path}: {exc}") from exc
         try:
+            # No progress bars on the server's stderr (a long migration drew them).
+            conn.execute("SET enable_progress_bar = false")
             self._migrate(conn)
         except duckdb.Error as exc:
             conn.close()
