@@ -1,9 +1,9 @@
 """The scaling curve (issue 7, target 6): one summary per run size, one table of all.
 
-Every full run saves its headline numbers as `bench/results/scaling-<events>.json`;
+Every full run saves its headline numbers as `bench/results/scaling-<store>-<events>.json`;
 the report's scaling table reads every such file, so `make bench` (1 M) and
 `make bench-full` (10 M) together fill it, and a 100 M run on a bigger machine
-adds a row. `--store chdb` runs save `scaling-chdb-<events>.json` beside them.
+adds a row. `--store chdb` runs add the chDB rows.
 """
 
 from __future__ import annotations
