@@ -7,9 +7,13 @@ from pathlib import Path
 
 import click
 
+from footfall.journal import Journal, JournalCorrupt
+from footfall.services import journal_path
+from footfall.settings import Settings
 from footfall.storage import copying
 from footfall.storage.base import Store, StoreUnavailable
 from footfall.storage.factory import StoreUrlError, create_store
+from footfall.writer import replay_journal
 
 
 def _open(url: str, data_dir: Path, what: str, cluster: str | None = None) -> Store:
@@ -25,6 +29,26 @@ def _open(url: str, data_dir: Path, what: str, cluster: str | None = None) -> St
         store.close()
         raise click.ClickException(f"{what}: {exc}") from None
     return store
+
+
+def _replay(source: Store, url: str, data_dir: Path) -> None:
+    """Load into `source` the events its journal holds: a server killed before it loaded
+    them acknowledged them all the same (docs/durability.md), so they must be copied too.
+    The journal's lock refuses this while a server still runs on the store."""
+    path = journal_path(Settings(store=url, data_dir=data_dir))
+    if path is None or not path.is_dir():
+        return
+    journal = Journal(path)
+    try:
+        journal.open()
+        try:
+            loaded = replay_journal(source, journal)
+        finally:
+            journal.close()
+    except (StoreUnavailable, JournalCorrupt) as exc:
+        raise click.ClickException(f"--from: {exc}") from None
+    if loaded:
+        click.echo(f"loaded {loaded} journaled events into --from first", err=True)
 
 
 @click.command()
@@ -71,6 +95,11 @@ def migrate(
     Stop the servers of both stores first.
     """
     source = _open(source_url, data_dir, "--from")
+    try:
+        _replay(source, source_url, data_dir)
+    except BaseException:
+        source.close()
+        raise
     try:
         target = _open(target_url, data_dir, "--to", cluster)
     except BaseException:

@@ -117,3 +117,33 @@ def test_a_bad_store_url_is_a_usage_error_naming_it(
     result = _migrate("--from", f"duckdb://{original}", "--to", url, cwd=tmp_path)
     assert result.returncode == 2
     assert "--to" in result.stderr and named in result.stderr
+
+
+def test_events_left_in_a_killed_servers_journal_are_copied_too(tmp_path: Path) -> None:
+    # A server killed before its bulk load acknowledged these events from its journal
+    # (docs/durability.md): migrate loads them into the source before copying.
+    from footfall.journal import Journal
+
+    source = tmp_path / "source.duckdb"
+    store = DuckDBStore(source)
+    store.open()
+    assert store.append([Event(app="shop", path="/stored")], 1) == [1]
+    store.close()
+    journal = Journal(source.with_name(source.name + ".journal"))
+    journal.open()
+    journal.append(2, [Event(app="shop", path=f"/journaled/{i}") for i in range(3)])
+    journal.close()
+
+    result = _migrate(
+        "--from", f"duckdb://{source}", "--to", f"duckdb://{tmp_path / 'copy.duckdb'}",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "loaded 3 journaled events" in result.stderr
+    copy = DuckDBStore(tmp_path / "copy.duckdb")
+    copy.open()
+    try:
+        rows = copy.query("SELECT seq, path FROM events ORDER BY seq")
+    finally:
+        copy.close()
+    assert rows == [(1, "/stored"), (2, "/journaled/0"), (3, "/journaled/1"), (4, "/journaled/2")]
