@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from footfall.intervals import Interval, IntervalError, parse_interval
-from footfall.model import VISIT_CLIENT_COLUMNS, VISIT_ORIGIN_COLUMNS
 from footfall.query.errors import QueryError
 
 
@@ -97,7 +96,8 @@ class Dimension:
     prop_key: str | None = None  # event:props:<key>
     # visit:<…>: a value of the visit, the same for each of its events, so every event of
     # a visit from Google counts under source Google. Most are stamped on every event at
-    # ingest (VISIT_COLUMNS: the visit's first received event's); entry and exit pages
+    # ingest (footfall.model's VISIT_ORIGIN_COLUMNS and VISIT_CLIENT_COLUMNS: the visit's
+    # first received event's) and read like any column; entry and exit pages
     # are derived in the query (VISIT_DERIVED).
     visit: bool = False
     bucket: Interval | None = None  # time:bucket:<interval>
@@ -250,11 +250,6 @@ _COLUMN_DIMENSIONS: tuple[tuple[str, str, str], ...] = (
     ("event:os_family", OS_FAMILY, "Operating system class of this event's client."),
     ("event:device", "device", "Device type of this event's client."),
 )
-
-# Columns that describe a visit rather than one event, stamped on every event of the
-# visit at ingest: how it arrived (referrer, UTM) and what it ran on. `visit:`
-# dimensions read them as they are, like any column (no per-visit work in the query).
-VISIT_COLUMNS: tuple[str, ...] = (*VISIT_ORIGIN_COLUMNS, *VISIT_CLIENT_COLUMNS.values())
 
 # Visit attributes that are not event columns but derived from one in the query: the
 # visit's first or last event's value within the date range (its entry and exit pages).
