@@ -346,6 +346,23 @@ def test_a_busy_writer_lets_requests_close_together_share_one_commit(tmp_path: P
         assert wave(0.01) <= 2
 
 
+def test_a_busy_journaled_writer_acknowledges_without_waiting(tmp_path: Path) -> None:
+    # An fdatasync is cheap: waiting for more requests would only leave the core idle.
+    with _running(tmp_path / "f.duckdb", journal=True, busy_linger=0.5) as (_, writer):
+        writer.write_sync(_events(1))
+        writer.linger = 0.3  # eight at once, journaled together: the writer is busy now
+        threads = [threading.Thread(target=writer.write_sync, args=(_events(1),)) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert writer.health.last_batch_events == 8
+        writer.linger = 0.0
+        started = time.monotonic()
+        writer.write_sync(_events(1))
+        assert time.monotonic() - started < 0.25
+
+
 # -- the journal ---------------------------------------------------------------
 
 # A writer that loads the store only when asked to (by a read, a commit, stop).
