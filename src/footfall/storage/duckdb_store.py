@@ -209,7 +209,9 @@ class DuckDBStore:
                 if stored:
                     # DuckDB finds this local by name (a replacement scan): one call
                     # instead of register/INSERT/unregister, ~0.8 of ~4 ms per commit.
-                    incoming_events = events_to_arrow(stored, range(first_seq, next_seq))
+                    incoming_events = events_to_arrow(
+                        stored, range(first_seq, next_seq), uuid_ids=True
+                    )
                     conn.execute("INSERT INTO events BY NAME SELECT * FROM incoming_events")
                     del incoming_events
                 if checked:
