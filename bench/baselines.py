@@ -2,7 +2,7 @@
 
 DuckDB lets one process own a file, so the SQL runs on a byte copy of the
 store file, taken after loading and before footfall starts, in a child
-process pinned to the server's core(s): same engine, same data, same CPU.
+process pinned to the cores footfall queries on: same engine, data and CPU.
 The harness alternates HTTP query and SQL run by run, so both see the same
 noise of a shared machine. Each reply carries the rows, so the harness can
 check they are the answer the HTTP query gave.

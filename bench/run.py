@@ -129,6 +129,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=datagen.DEFAULT_SEED)
     parser.add_argument("--server-cpus", default="0", help="taskset list for servers ('0')")
     parser.add_argument("--client-cpus", default="1", help="taskset list for clients ('1')")
+    parser.add_argument(
+        "--query-cpus",
+        help="taskset list for footfall and the hand-written SQL while queries are timed "
+        "(default: the server and client cpus together, '0,1': the issue's query figures "
+        "are for two cores; ingest stays on --server-cpus)",
+    )
     parser.add_argument("--no-pin", action="store_true", help="do not pin anything to CPUs")
     parser.add_argument("--smoke", action="store_true", help="tiny run: checks the harness")
     parser.add_argument(
@@ -179,8 +185,9 @@ def choose_pinning(args: argparse.Namespace) -> tuple[str | None, str | None, st
     return (
         args.server_cpus,
         args.client_cpus,
-        f"servers `taskset -c {args.server_cpus}` (the hand-written SQL too), "
-        f"wrk and Python clients `taskset -c {args.client_cpus}`",
+        f"servers `taskset -c {args.server_cpus}`, wrk and Python clients "
+        f"`taskset -c {args.client_cpus}`; footfall and the hand-written SQL on "
+        f"`{args.query_cpus or 'both'}` while queries are timed",
     )
 
 
@@ -494,13 +501,44 @@ class Bench:
         runs, warmup = self.args.query_runs, self.args.warmup
         log(f"queries through HTTP: {warmup} warm-up + {runs} timed each")
         token = mint_token(JWT_SECRET, "bench", dt.timedelta(hours=6))
-        with SqlRunner(self.sql_copy, self.server_cpus) as sql:
-            watch = CpuWatch(self.server_cpu_set, server.pid, helper=sql.proc.pid)
-            self.outcome.queries = measure(
-                *server.host_port, sql, runs=runs, warmup=warmup, token=token,
-                app=datagen.MAIN_APP,
-            )  # fmt: skip
-            self.phases.append(Phase("(3) queries, HTTP and hand SQL alternating", watch.stop()))
+        cpus = self.query_cpus
+        if cpus is not None and self.server_cpus is not None:
+            log(f"footfall and the hand-written SQL on cpus {cpus} while queries are timed")
+            set_affinity(server.pid, cpus)
+        try:
+            with SqlRunner(self.sql_copy, cpus) as sql:
+                watch = CpuWatch(_cpu_set(cpus) if cpus else None, server.pid, helper=sql.proc.pid)
+                self.outcome.queries = measure(
+                    *server.host_port, sql, runs=runs, warmup=warmup, token=token,
+                    app=datagen.MAIN_APP,
+                )  # fmt: skip
+                self.phases.append(
+                    Phase(f"(3) queries, HTTP and hand SQL alternating, cpus {cpus}", watch.stop())
+                )
+        finally:
+            if cpus is not None and self.server_cpus is not None:
+                set_affinity(server.pid, self.server_cpus)
+
+    def query_pinning(self) -> str:
+        cpus = self.query_cpus
+        if cpus is None:
+            return "Nothing is pinned."
+        return (
+            f"While queries are timed, footfall (all its threads) and the hand-written SQL "
+            f"run on cpus {cpus} (`--query-cpus`; the issue's query figures are for two "
+            "cores), the one client sharing them; ingest is measured on "
+            f"`{self.server_cpus}` only."
+        )
+
+    @property
+    def query_cpus(self) -> str | None:
+        """Where queries run: --query-cpus, else the server's and the clients' cpus."""
+        if self.server_cpus is None or self.client_cpus is None:
+            return None
+        if self.args.query_cpus:
+            return str(self.args.query_cpus)
+        both = _cpu_set(self.server_cpus) | _cpu_set(self.client_cpus)
+        return ",".join(str(c) for c in sorted(both))
 
     def ingest_rounds(
         self, targets: list[tuple[str, RunningServer, Endpoint]], sampler: RssSampler
@@ -746,8 +784,9 @@ class Bench:
             f"query at a time, {self.args.warmup} untimed + {runs} timed runs; client latency "
             "(request sent → whole response read). **hand SQL** is the hand-written DuckDB SQL for "
             "the same answer (bench/queries.py), run right after each HTTP run in a child "
-            "process pinned to the server's core, on a byte copy of the store file taken after "
-            "loading (DuckDB lets one process own a file): same engine, data, core and noise. "
+            "process on a byte copy of the store file taken after loading (DuckDB lets one "
+            "process own a file): same engine, data, cores and noise. "
+            f"{self.query_pinning()} "
             "Its time is execute + fetch; its answer is checked equal to the HTTP answer. "
             "**HTTP / hand** = HTTP median / hand SQL median (target ≤ 1.5×). **footfall's "
             "SQL** is the statement footfall's compiler makes of the same query, timed the "

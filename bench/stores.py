@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import platform
 import shutil
 import statistics
@@ -147,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
                     query = Query.model_validate(case.body)
                     run_query(store, query)  # warm-up
                     queries[case.name] = _median_ms(
-                        lambda q=query, s=store: run_query(s, q), args.runs
+                        functools.partial(run_query, store, query), args.runs
                     )
                 found["queries"] = queries
             finally:
