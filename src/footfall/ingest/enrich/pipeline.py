@@ -84,7 +84,7 @@ class Enricher:
             event.ip = ip
         return event
 
-    def _salt_of(self, ts: int) -> bytes:
+    def salt_of(self, ts: int) -> bytes:
         """The salt of `ts`'s UTC day. The last day asked for is remembered (~1.5 us of
         date arithmetic per event otherwise), but never past the day DailySalts forgets
         its salt: from then on that day gets a fresh, unlinkable one, cached or not."""
@@ -101,7 +101,7 @@ class Enricher:
     def visitor_of(self, event: Event, *, ip: str | None, user_agent: str | None) -> int:
         if event.user_id is not None:
             return known_visitor_id(event.app, event.user_id)
-        salt = self._salt_of(event.ts)
+        salt = self.salt_of(event.ts)
         # Without a client address, a client-supplied session still identifies one visitor.
         anchor = ip or event.session_id or ""
         return anonymous_visitor_id(salt, event.app, anchor, user_agent or "")
