@@ -8,12 +8,12 @@ from pathlib import Path
 import click
 
 from footfall.journal import Journal, JournalCorrupt
+from footfall.journal_replay import replay_journal
 from footfall.services import journal_path
 from footfall.settings import Settings
 from footfall.storage import copying
 from footfall.storage.base import Store, StoreUnavailable
 from footfall.storage.factory import StoreUrlError, create_store
-from footfall.writer import replay_journal
 
 
 def _open(url: str, data_dir: Path, what: str, cluster: str | None = None) -> Store:

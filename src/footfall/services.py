@@ -10,10 +10,11 @@ from footfall.counters import PageviewCounter
 from footfall.drops import DropLedger
 from footfall.ingest.enrich.pipeline import Enricher
 from footfall.journal import Journal
+from footfall.journal_replay import replay_journal
 from footfall.settings import Settings
 from footfall.storage.base import Store
 from footfall.storage.factory import create_store, parse_store_url
-from footfall.writer import Writer, replay_journal
+from footfall.writer import Writer
 
 
 def open_store(settings: Settings) -> Store:

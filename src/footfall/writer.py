@@ -47,13 +47,14 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from footfall.journal import Journal, ReadResult
+from footfall.journal import Journal
+from footfall.journal_replay import replay_journal
 from footfall.model import Event
 from footfall.storage.base import Store, StoreUnavailable
+from footfall.writes import PendingWrite, Seqs, resolve
 
 log = logging.getLogger(__name__)
 
-Seqs = list[int | None]
 # Called on the writer thread once a group is durable, before any request of it
 # is woken: (events of the group, their seqs).
 CommitObserver = Callable[[Sequence[Event], Seqs], None]
@@ -67,18 +68,8 @@ LOAD_BYTES = 1 << 20
 LOAD_SECONDS = 0.5
 # A request of at least this many events is committed to the store, not journaled.
 DIRECT_EVENTS = 1000
-# Replay loads the journal into the store in chunks of at most this many events.
-REPLAY_CHUNK = 10_000
 # Waits between time-driven retries of a failed load (a write or a read retries at once).
 _RETRY_FIRST, _RETRY_MAX = 0.05, 5.0
-
-
-@dataclass(slots=True)
-class _Pending:
-    events: Sequence[Event]
-    future: asyncio.Future[Seqs] | concurrent.futures.Future[Seqs]
-    # The loop that awaits `future`; None for a thread blocked in `write_sync`.
-    loop: asyncio.AbstractEventLoop | None = None
 
 
 @dataclass(slots=True)
@@ -158,7 +149,7 @@ class Writer:
         self.direct_events = direct_events
         self._last_requests = 0
         self.health = WriterHealth()
-        self._queue: queue.SimpleQueue[_Pending | _LoadRequest | object] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[PendingWrite | _LoadRequest | object] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._thread_id: int | None = None
         self._next_seq = 1
@@ -247,16 +238,16 @@ class Writer:
         """
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Seqs] = loop.create_future()
-        self._submit(_Pending(events, future, loop))
+        self._submit(PendingWrite(events, future, loop))
         return await future
 
     def write_sync(self, events: Sequence[Event]) -> Seqs:
         """Blocking variant of `write` for threads (CLI, sync handlers)."""
         future: concurrent.futures.Future[Seqs] = concurrent.futures.Future()
-        self._submit(_Pending(events, future))
+        self._submit(PendingWrite(events, future))
         return future.result()
 
-    def _submit(self, pending: _Pending) -> None:
+    def _submit(self, pending: PendingWrite) -> None:
         with self._submit_lock:
             if not self._accepting:
                 raise StoreUnavailable("the server is shutting down and takes no more writes")
@@ -325,7 +316,7 @@ class Writer:
                 continue
             if first is _STOP:
                 break
-            batch: list[_Pending] = []
+            batch: list[PendingWrite] = []
             readers: list[_LoadRequest] = []
             stopping = self._collect(first, batch, readers)
             if batch:
@@ -355,19 +346,21 @@ class Writer:
                 item = self._queue.get_nowait()
             except queue.Empty:
                 break
-            if isinstance(item, _Pending):
-                _resolve([item], [StoreUnavailable("the server shut down before this write")])
+            if isinstance(item, PendingWrite):
+                resolve([item], [StoreUnavailable("the server shut down before this write")])
             elif isinstance(item, _LoadRequest):
                 item.target = self._journaled_seq
                 self._readers.append(item)
         self._release_readers(final=True)
 
-    def _collect(self, first: object, batch: list[_Pending], readers: list[_LoadRequest]) -> bool:
+    def _collect(
+        self, first: object, batch: list[PendingWrite], readers: list[_LoadRequest]
+    ) -> bool:
         """Take `first` and whatever else is queued (lingering while busy) into one group.
 
         Returns True when the stop marker was seen (what was taken is still written)."""
         size = 0
-        if isinstance(first, _Pending):
+        if isinstance(first, PendingWrite):
             batch.append(first)
             size = len(first.events)
         elif isinstance(first, _LoadRequest):
@@ -390,7 +383,7 @@ class Writer:
                 return True  # write what we hold, then leave
             if isinstance(item, _LoadRequest):
                 readers.append(item)
-            elif isinstance(item, _Pending):
+            elif isinstance(item, PendingWrite):
                 batch.append(item)
                 size += len(item.events)
             # else _LOADED: only here to wake the thread; the caller reaps the load
@@ -414,13 +407,13 @@ class Writer:
             or time.monotonic() - self._groups[0][3] >= self.load_seconds
         )
 
-    def _write(self, batch: list[_Pending]) -> None:
+    def _write(self, batch: list[PendingWrite]) -> None:
         self._last_requests = len(batch)
         if self.journal is None:
             self._commit(batch)
             return
-        journaled: list[_Pending] = []
-        committed: list[_Pending] = []
+        journaled: list[PendingWrite] = []
+        committed: list[PendingWrite] = []
         for pending in batch:
             events = pending.events
             if len(events) >= self.direct_events or any(event.client_id for event in events):
@@ -432,7 +425,7 @@ class Writer:
         if committed:
             self._commit(committed)
 
-    def _journal(self, group: list[_Pending]) -> None:
+    def _journal(self, group: list[PendingWrite]) -> None:
         assert self.journal is not None
         events: list[Event] = [event for pending in group for event in pending.events]
         count = len(events)
@@ -463,7 +456,7 @@ class Writer:
         self._write_error = None
         self._durable(group, events, seqs)
 
-    def _commit(self, batch: list[_Pending]) -> None:
+    def _commit(self, batch: list[PendingWrite]) -> None:
         """Commit `batch` to the store (loading every pending event first, in the same
         transaction), then acknowledge it."""
         events: list[Event] = [event for pending in batch for event in pending.events]
@@ -489,7 +482,7 @@ class Writer:
         self._write_error = None
         self._durable(batch, events, seqs)
 
-    def _durable(self, batch: list[_Pending], events: list[Event], seqs: Seqs) -> None:
+    def _durable(self, batch: list[PendingWrite], events: list[Event], seqs: Seqs) -> None:
         """`events` of `batch` are durable: tell the observers, then wake the requests."""
         health = self.health
         health.batches += 1
@@ -507,9 +500,9 @@ class Writer:
             count = len(pending.events)
             outcomes.append(seqs[offset : offset + count])
             offset += count
-        _resolve(batch, outcomes)
+        resolve(batch, outcomes)
 
-    def _failed(self, batch: list[_Pending], exc: StoreUnavailable, *, store: bool) -> None:
+    def _failed(self, batch: list[PendingWrite], exc: StoreUnavailable, *, store: bool) -> None:
         """Nothing of `batch` was acknowledged. After a failed store commit, `seq` (and
         which pending events the store holds) is unsure until the store is asked."""
         log.error("writing %d requests failed: %s", len(batch), exc)
@@ -522,7 +515,7 @@ class Writer:
                 self._pending_unsure = True
                 self._load_failed(exc)
         self._update_health()
-        _resolve(batch, [exc] * len(batch))
+        resolve(batch, [exc] * len(batch))
 
     def _settle_seq(self) -> None:
         """Ask the store where `seq` stands after a failure: drop the pending events it
@@ -695,105 +688,5 @@ class Writer:
         health.last_error = error
 
 
-def replay_journal(store: Store, journal: Journal) -> int:
-    """Load the journal's events that the store does not hold yet, then empty it.
-
-    Events are recognised by `seq`: those above the store's highest are loaded
-    (with their own seqs), the others were loaded before. A torn or corrupt
-    tail was never acknowledged and is dropped. Returns how many were loaded.
-    """
-    if journal.size == 0:
-        return 0
-    top = store.max_seq()
-    loaded = skipped = 0
-    chunk: list[Event] = []
-    chunk_first = 0
-
-    def flush() -> None:
-        nonlocal loaded
-        if chunk:
-            seqs = store.append(chunk, chunk_first)
-            if seqs != list(range(chunk_first, chunk_first + len(chunk))):
-                log.error(
-                    "replay: the store numbered events %s…, expected %d…", seqs[:3], chunk_first
-                )
-            loaded += len(chunk)
-            chunk.clear()
-
-    result = ReadResult()
-    for record in journal.records(result):
-        for offset, event in enumerate(record.events):
-            seq = record.first_seq + offset
-            if seq <= top:
-                skipped += 1
-                continue
-            if chunk and seq != chunk_first + len(chunk):
-                log.warning(
-                    "replay: journal seqs jump from %d to %d", chunk_first + len(chunk) - 1, seq
-                )
-                flush()
-            if not chunk:
-                chunk_first = seq
-            chunk.append(event)
-            top = seq
-            if len(chunk) >= REPLAY_CHUNK:
-                flush()
-    flush()
-    if result.dropped_bytes:
-        log.warning(
-            "journal %s: dropped a torn or corrupt tail of %d bytes after %d records "
-            "(written when the process died, never acknowledged)",
-            journal.path,
-            result.dropped_bytes,
-            result.records,
-        )
-    log.info(
-        "journal %s replayed: %d events loaded into the store, %d were there already",
-        journal.path,
-        loaded,
-        skipped,
-    )
-    journal.reset()
-    return loaded
-
-
 def _pending_events(groups: Sequence[_Group]) -> list[Event]:
     return [event for group in groups for event in group[4]]
-
-
-Settlement = tuple["asyncio.Future[Seqs]", "Seqs | BaseException"]
-
-
-def _resolve(batch: Sequence[_Pending], outcomes: Sequence[Seqs | BaseException]) -> None:
-    """Wake every request of a batch: one wake-up per event loop, not one per request.
-
-    `call_soon_threadsafe` writes to the loop's self-pipe each time; with 64
-    requests a batch that was 64 syscalls and 64 loop iterations per commit.
-    """
-    per_loop: dict[asyncio.AbstractEventLoop, list[Settlement]] = {}
-    for pending, outcome in zip(batch, outcomes, strict=True):
-        future = pending.future
-        if pending.loop is None:
-            assert isinstance(future, concurrent.futures.Future)
-            if isinstance(outcome, BaseException):
-                future.set_exception(outcome)
-            else:
-                future.set_result(outcome)
-        else:
-            assert isinstance(future, asyncio.Future)
-            per_loop.setdefault(pending.loop, []).append((future, outcome))
-    for loop, settlements in per_loop.items():
-        try:
-            loop.call_soon_threadsafe(_settle, settlements)
-        except RuntimeError:  # the loop is closed: nobody is waiting any more
-            log.warning("%d writes finished after their event loop closed", len(settlements))
-
-
-def _settle(settlements: list[Settlement]) -> None:
-    for future, outcome in settlements:
-        if future.done():  # the request was cancelled (client went away)
-            continue
-        if isinstance(outcome, BaseException):
-            future.set_exception(outcome)
-        else:
-            future.set_result(outcome)

@@ -13,12 +13,12 @@ import pytest
 from pydantic import ValidationError
 
 from footfall.journal import Journal, ReadResult, encode_record
+from footfall.journal_replay import replay_journal
 from footfall.model import Event
 from footfall.services import Services, journal_path
 from footfall.settings import Settings
 from footfall.storage.base import StoreUnavailable
 from footfall.storage.duckdb_store import DuckDBStore
-from footfall.writer import replay_journal
 
 
 def _events(count: int, tag: str = "e") -> list[Event]:
