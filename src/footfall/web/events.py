@@ -206,16 +206,14 @@ async def stats_by_user(
             metrics=["events"],
             dimensions=["user_id"],
             order_by=[("events", "desc"), ("user_id", "asc")],
-            # One more row: events without a user form a group that is not a user.
-            limit=limit + 1,
+            # Only events with a user (every string contains ""; NULL does not): most
+            # events have none, and grouping them too took 1.75x as long (3 M events,
+            # 366 k with a user, hand SQL on one core: 154 -> 88 ms).
+            filters=[["contains", "user_id", [""]]],
+            limit=limit,
         ),
     )
-    users = [
-        UserCount(user_id=r["dimensions"][0], count=r["metrics"][0])
-        for r in rows
-        if r["dimensions"][0] is not None
-    ]
-    return users[:limit]
+    return [UserCount(user_id=r["dimensions"][0], count=r["metrics"][0]) for r in rows]
 
 
 @router.get(
