@@ -319,3 +319,30 @@ def test_a_big_request_with_a_future_timestamp_is_422_and_stores_nothing(
         "/api/v1/query", json={"app": "t", "date_range": "all", "metrics": ["events"]}
     )
     assert answer.json()["results"][0]["metrics"] == [0]
+
+
+@settings(max_examples=40, deadline=None)
+@given(lines=st.lists(items([str(uuid.uuid4())]), min_size=1, max_size=30))
+def test_compact_ndjson_decodes_as_line_by_line(lines: list[dict[str, Any]]) -> None:
+    """One call for the whole body (compact NDJSON) gives the items of one call per line."""
+    compact = "\n".join(json.dumps(line, separators=(",", ":")) for line in lines).encode()
+    loose = b"\r\n\n".join(b"  " + json.dumps(line).encode() for line in lines)
+    assert parse_body(compact, "application/x-ndjson") == parse_body(loose, "application/x-ndjson")
+
+
+@pytest.mark.parametrize(
+    ("body", "bad_lines"),
+    [
+        # Two objects on one line, and an object across two lines: as many objects as
+        # lines, but not one per line.
+        (b'{"app":"a"} {"app":"b"}\n{"app":"c","props":{"x":[1,\n2]}}\n', [0, 1, 2]),
+        (b'{"app":"a"}{"app":"b"}\n{"app":"c"}', [0]),
+        (b'{"app":"a"}\n{"description":"}\n{"}', [1, 2]),
+        (b'{"app":"a"}\n{"app":"$"}', [1]),
+    ],
+)
+def test_ndjson_is_one_object_per_line(body: bytes, bad_lines: list[int]) -> None:
+    with pytest.raises(IngestRejected) as caught:
+        parse_body(body, "application/x-ndjson")
+    assert caught.value.status == 422
+    assert [error.index for error in caught.value.errors] == bad_lines
