@@ -130,3 +130,23 @@ def test_datagen_respects_the_body_size_limit() -> None:
     data = generate(2_000, seed=1, batch_size=10_000, max_body_bytes=100_000)
     assert all(len(body) <= 100_000 for body in data.bodies)
     assert sum(data.body_events) == 2_000 and len(data.bodies) > 1
+
+
+@pytest.mark.timeout(120)
+def test_asgi_probe_prices_each_thread_of_footfall_against_the_ceiling() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.asgi_probe", "--requests", "600", "--concurrency", "8"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=110,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert any(line.startswith("bare-ASGI ceiling:") and "{202: 600}" in line for line in lines)
+    assert any(
+        line.startswith("footfall /api/v1/events:") and "{202: 600}" in line for line in lines
+    )
+    # footfall's own threads are priced: the loop's, the writer's, the loader's.
+    for thread in ("MainThread", "footfall-writer"):
+        assert any(line.strip().startswith(thread) for line in lines), result.stdout
