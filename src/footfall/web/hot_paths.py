@@ -58,12 +58,22 @@ class BodyTooLarge(IngestRejected):
 
 async def read_body(scope: Scope, receive: Receive, limit: int = MAX_BODY_BYTES) -> bytes:
     """The whole request body, refusing more than `limit` bytes before reading it all."""
+    message: Message = await receive()
+    if message["type"] == "http.disconnect":
+        return b""
+    first: bytes = message.get("body", b"")
+    if not message.get("more_body", False):
+        # The common case: the server had the whole (small) body at once. No header
+        # scan and no copy (~1 us of a single event's ~60 us in the event loop).
+        if len(first) > limit:
+            raise BodyTooLarge(len(first), limit)
+        return first
     for name, value in scope["headers"]:
         if name == b"content-length" and value.isdigit() and int(value) > limit:
             raise BodyTooLarge(value.decode(), limit)
-    chunks = bytearray()
+    chunks = bytearray(first)
     while True:
-        message: Message = await receive()
+        message = await receive()
         if message["type"] == "http.disconnect":
             break
         chunks += message.get("body", b"")
