@@ -3,6 +3,7 @@
     python -m bench.ingest_probe                       # every single-event route + batch
     python -m bench.ingest_probe --routes v1 --no-batch --duration 5
     python -m bench.ingest_probe --server-cpus 0,1     # both cores to the server (no ceiling)
+    python -m bench.ingest_probe --routes '' --no-ceiling --batch-bodies 12   # batch only
 
 The server runs under `taskset -c 0`, wrk (`-t1 -c64`) under `taskset -c 1`,
 as in bench/run.py; the bare-ASGI ceiling (bench/ceiling.py) is measured in
