@@ -70,6 +70,11 @@ def _client_of(user_agent: str) -> _Client:
     return (info.browser, info.browser_version, info.os, info.os_version, device)
 
 
+# Events enriched between two chances for the event loop to serve other requests
+# (`enrich_batch_chunks`): ~5 ms of work at ~9 us per event.
+CHUNK_EVENTS = 500
+
+
 def enrich_batch(
     items: Sequence[V1Event],
     enricher: Enricher,
@@ -79,6 +84,25 @@ def enrich_batch(
     received_us: int | None = None,
 ) -> list[Event]:
     """The enriched events of `items`, in order; IngestRejected as `to_events` would."""
+    chunks = enrich_batch_chunks(
+        items, enricher, client_ip=client_ip, client_ua=client_ua, received_us=received_us
+    )
+    return [event for chunk in chunks for event in chunk]
+
+
+def enrich_batch_chunks(
+    items: Sequence[V1Event],
+    enricher: Enricher,
+    *,
+    client_ip: str | None,
+    client_ua: str | None,
+    received_us: int | None = None,
+    chunk_events: int = CHUNK_EVENTS,
+) -> Iterator[list[Event]]:
+    """`enrich_batch`, `chunk_events` events at a time, so that a caller on the event
+    loop can let other requests run in between: a 10,000-event body otherwise held
+    the loop for ~80 ms. Every timestamp is checked (IngestRejected) before the first
+    chunk touches the visit state; the per-batch memos serve every chunk."""
     received_us = received_us if received_us is not None else now_us()
     limit_us = received_us + int(MAX_FUTURE_SKEW.total_seconds() * 1_000_000)
     ts_of: dict[object, int] = {}
@@ -236,4 +260,9 @@ def enrich_batch(
         event.interactive = item.interactive
         stamp(event)
         append(event)
-    return events
+        if len(events) == chunk_events:
+            yield events
+            events = []
+            append = events.append
+    if events:
+        yield events

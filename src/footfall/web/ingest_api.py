@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import orjson
@@ -9,8 +10,9 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from footfall.ingest.batch import enrich_batch
+from footfall.ingest import batch
 from footfall.ingest.v1 import check_apps, parse_body, to_events
+from footfall.model import Event
 from footfall.services import Services
 from footfall.web.client import client_ip
 from footfall.web.deps import services
@@ -89,7 +91,14 @@ async def ingest(request: Request, body: bytes, svc: Services) -> Answer:
     ip = client_ip(request, svc.settings.trusted_proxies)
     user_agent = request.headers.get("user-agent")
     if len(items) >= BATCH_MIN_EVENTS:
-        events = enrich_batch(items, svc.enricher, client_ip=ip, client_ua=user_agent)
+        events: list[Event] = []
+        chunks = batch.enrich_batch_chunks(
+            items, svc.enricher, client_ip=ip, client_ua=user_agent, chunk_events=batch.CHUNK_EVENTS
+        )
+        for chunk in chunks:
+            events += chunk
+            if len(events) < len(items):
+                await asyncio.sleep(0)  # other requests run between chunks
     else:
         enrich = svc.enricher.enrich
         events = [
