@@ -24,7 +24,12 @@ from footfall.writer import Writer
 
 def open_store(settings: Settings) -> Store:
     """The store `settings.store` names, opened and migrated."""
-    store = create_store(settings.store, settings.data_dir, cluster=settings.cluster)
+    store = create_store(
+        settings.store,
+        settings.data_dir,
+        cluster=settings.cluster,
+        duckdb_memory_limit=settings.duckdb_memory_limit,
+    )
     try:
         store.open()
     except BaseException:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# DuckDB's memory sizes: a number and a unit (1000- or 1024-based), or a share of RAM.
+_MEMORY_SIZE = re.compile(r"\d+(\.\d+)?\s*([KMGT]i?B|B|%)", re.IGNORECASE)
 
 
 class Settings(BaseSettings):
@@ -44,6 +48,12 @@ class Settings(BaseSettings):
         "fsync'd in footfall's journal (next to the store) and loaded into the store in bulk "
         "moments later; `off`: every request is acknowledged after the store's own commit. "
         "DuckDB and chDB only: clickhouse:// stores always commit before acknowledging.",
+    )
+    duckdb_memory_limit: str = Field(
+        "",
+        description="Most memory DuckDB may use for its cache and queries (`512MB`, `2GB`, "
+        "`1GiB`, `50%` of RAM): a bigger query spills to disk instead. Empty: DuckDB's "
+        "default, 80 % of RAM.",
     )
     retry_after_seconds: int = Field(
         5, ge=1, description="`Retry-After` sent with a 503 when the store cannot write."
@@ -108,6 +118,17 @@ class Settings(BaseSettings):
                 f"'off' (acknowledge after the store's commit), not {value!r}"
             )
         return text
+
+    @field_validator("duckdb_memory_limit")
+    @classmethod
+    def _memory_size(cls, value: str) -> str:
+        value = value.strip()
+        if value and not _MEMORY_SIZE.fullmatch(value):
+            raise ValueError(
+                f"must be a size with a unit (512MB, 2GB, 1GiB) or a share of RAM (50%), "
+                f"not {value!r}"
+            )
+        return value
 
     @field_validator("geoip_db", mode="before")
     @classmethod

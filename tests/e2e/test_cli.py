@@ -201,6 +201,8 @@ def test_a_flag_wins_over_the_environment(tmp_path: Path, serving: list[_Serving
         ("FOOTFALL_PORT", "-1", "port"),
         ("FOOTFALL_STORE", "postgres://db", "unknown store"),
         ("FOOTFALL_CLUSTER", "main", "cluster 'main' needs a clickhouse:// store"),
+        ("FOOTFALL_DUCKDB_MEMORY_LIMIT", "lots", "a size with a unit (512MB, 2GB, 1GiB)"),
+        ("FOOTFALL_DUCKDB_MEMORY_LIMIT", "512", "a size with a unit (512MB, 2GB, 1GiB)"),
     ],
 )
 def test_a_bad_setting_in_the_environment_is_a_clear_error(

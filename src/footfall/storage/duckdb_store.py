@@ -89,8 +89,12 @@ class _Gate:
 class DuckDBStore:
     dialect = "duckdb"
 
-    def __init__(self, path: Path, *, checkpoint_bytes: int = 16 * 1024 * 1024) -> None:
+    def __init__(
+        self, path: Path, *, checkpoint_bytes: int = 16 * 1024 * 1024, memory_limit: str = ""
+    ) -> None:
         self.path = path
+        # DuckDB's memory_limit (e.g. "512MB"); empty: its default, 80 % of RAM.
+        self.memory_limit = memory_limit
         # Fold the WAL into the file once it is this big (DuckDB's own default).
         self.checkpoint_bytes = checkpoint_bytes
         self._wal = path.with_name(path.name + ".wal")
@@ -113,9 +117,12 @@ class DuckDBStore:
     def _connect(self) -> None:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = duckdb.connect(
-                str(self.path), config={"checkpoint_threshold": _NO_AUTOCHECKPOINT}
-            )
+            config: dict[str, str | bool | int | float | list[str]] = {
+                "checkpoint_threshold": _NO_AUTOCHECKPOINT
+            }
+            if self.memory_limit:
+                config["memory_limit"] = self.memory_limit
+            conn = duckdb.connect(str(self.path), config=config)
         except (OSError, duckdb.Error) as exc:
             raise StoreUnavailable(f"cannot open the DuckDB file {self.path}: {exc}") from exc
         try:

@@ -97,8 +97,11 @@ def parse_store_url(url: str, data_dir: Path) -> StoreUrl:
     )
 
 
-def create_store(url: str, data_dir: Path, *, cluster: str | None = None) -> Store:
-    """The store `url` names, not yet opened. `cluster` overrides the URL's."""
+def create_store(
+    url: str, data_dir: Path, *, cluster: str | None = None, duckdb_memory_limit: str = ""
+) -> Store:
+    """The store `url` names, not yet opened. `cluster` overrides the URL's;
+    `duckdb_memory_limit` caps a DuckDB store's memory (empty: DuckDB's default)."""
     parsed = parse_store_url(url, data_dir)
     if parsed.scheme == "duckdb":
         from footfall.storage.duckdb_store import DuckDBStore
@@ -106,7 +109,7 @@ def create_store(url: str, data_dir: Path, *, cluster: str | None = None) -> Sto
         if cluster:
             raise StoreUrlError("DuckDB runs on one machine: --cluster needs a clickhouse:// store")
         assert parsed.path is not None
-        return DuckDBStore(parsed.path)
+        return DuckDBStore(parsed.path, memory_limit=duckdb_memory_limit)
 
     from footfall.storage.clickhouse_backends import ChdbBackend, HttpBackend
     from footfall.storage.clickhouse_schema import Layout
