@@ -355,6 +355,24 @@ def test_body_over_64_kib_is_refused(client: TestClient) -> None:
     assert response.json() == {"errors": {"request": ["body is over 65536 bytes"]}}
 
 
+def test_every_answer_carries_its_own_headers_once(client: TestClient) -> None:
+    # The usual answer is built once and shared: no request may leave anything on it.
+    body = fixture("plausible/rollup_domains")
+    answers = [
+        send(client, body),
+        send(client, body, user_agent=GOOGLEBOT),
+        send(client, body),
+        send(client, body),
+    ]
+    for index, response in enumerate(answers):
+        assert response.status_code == 202
+        allow_origin = response.headers.get_list("access-control-allow-origin")
+        assert allow_origin == ["*"], index
+        dropped = response.headers.get_list("x-plausible-dropped")
+        assert dropped == (["2"] if index == 1 else []), index
+    assert answers[0].headers.raw == answers[2].headers.raw == answers[3].headers.raw
+
+
 # --- dropped on purpose ----------------------------------------------------------------
 
 
