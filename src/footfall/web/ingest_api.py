@@ -14,7 +14,7 @@ from footfall.ingest import batch
 from footfall.ingest.v1 import check_apps, parse_body, to_events
 from footfall.model import Event
 from footfall.services import Services
-from footfall.web.client import client_ip
+from footfall.web.client import client_ip, header
 from footfall.web.deps import services
 from footfall.web.hot_paths import Answer, read_body
 
@@ -82,14 +82,14 @@ async def ingest(request: Request, body: bytes, svc: Services) -> Answer:
     With `FOOTFALL_APPS` set, an event for an app it does not list makes the
     whole request a 422 naming that event (see `check_apps`).
     """
-    content_type = request.headers.get("content-type", "")
+    content_type = header(request, b"content-type") or ""
     if len(body) > _OFFLOAD_BYTES:
         items = await run_in_threadpool(parse_body, body, content_type)
     else:
         items = parse_body(body, content_type)
     check_apps(items, svc.settings.apps)
     ip = client_ip(request, svc.settings.trusted_proxies)
-    user_agent = request.headers.get("user-agent")
+    user_agent = header(request, b"user-agent")
     if len(items) >= BATCH_MIN_EVENTS:
         events: list[Event] = []
         chunks = batch.enrich_batch_chunks(

@@ -27,6 +27,7 @@ from footfall.ingest.enrich.spam import is_spam_referrer
 from footfall.ingest.v1 import APP_PATTERN
 from footfall.model import Event, now_us
 from footfall.web.adapters import request_ip
+from footfall.web.client import header
 from footfall.web.deps import services
 from footfall.web.hot_paths import BodyTooLarge, read_body
 
@@ -152,7 +153,7 @@ async def plausible_event(request: Request) -> Response:
         return _plausible_errors(400, exc.errors)
     svc = services(request)
     counter = svc.drops
-    user_agent = request.headers.get("user-agent")
+    user_agent = header(request, b"user-agent")
     bot = is_bot(user_agent)
     spam = is_spam_referrer(parsed.referrer)
     allowed = svc.settings.allowed_apps()
@@ -266,7 +267,7 @@ async def umami_send(request: Request) -> Response:
     if allowed and parsed.website not in allowed:
         counter.add(parsed.website, "unknown_app")
         return _umami_json(umami.UmamiInvalid("Website not found.").body(), 400)
-    user_agent = parsed.user_agent or request.headers.get("user-agent")
+    user_agent = parsed.user_agent or header(request, b"user-agent")
     if is_bot(user_agent):
         counter.add(parsed.website, "bot")
         return _umami_json({"beep": "boop"})
