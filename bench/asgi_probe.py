@@ -33,7 +33,15 @@ Message = MutableMapping[str, Any]
 App = Callable[..., Coroutine[Any, Any, None]]
 
 
-def _scope(path: str, body: bytes, index: int) -> dict[str, Any]:
+def post_scope(
+    path: str,
+    body: bytes,
+    *,
+    content_type: str = "application/json",
+    client: str = "10.0.0.1",
+    user_agent: str = UA,
+) -> dict[str, Any]:
+    """The ASGI scope of a POST of `body` to `path`, as uvicorn would pass it."""
     return {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -46,12 +54,11 @@ def _scope(path: str, body: bytes, index: int) -> dict[str, Any]:
         "root_path": "",
         "headers": [
             (b"host", b"127.0.0.1:8000"),
-            (b"content-type", b"application/json"),
+            (b"content-type", content_type.encode()),
             (b"content-length", str(len(body)).encode()),
-            (b"user-agent", UA.encode()),
+            (b"user-agent", user_agent.encode()),
         ],
-        # A few hundred client addresses: visitors and visits as from real traffic.
-        "client": (f"10.0.{index % 250}.{index % 7}", 50000),
+        "client": (client, 50000),
         "server": ("127.0.0.1", 8000),
         "state": {},
     }
@@ -107,7 +114,9 @@ async def _load(app: App, path: str, body: bytes, requests: int, clients: int) -
 
     async def client(first: int) -> None:
         for index in range(first, requests, clients):
-            await app(_scope(path, body, index), receive, send)
+            # A few hundred client addresses: visitors and visits as from real traffic.
+            scope = post_scope(path, body, client=f"10.0.{index % 250}.{index % 7}")
+            await app(scope, receive, send)
 
     await asyncio.gather(*(client(k) for k in range(clients)))
     return statuses

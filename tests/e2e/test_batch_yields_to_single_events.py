@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import uvloop
+from bench.asgi_probe import post_scope
 from bench.datagen import generate
 
 from footfall.app import create_app
@@ -23,24 +24,6 @@ from footfall.ingest import batch
 from footfall.settings import Settings
 
 Message = MutableMapping[str, Any]
-
-
-def _scope(path: str, content_type: str) -> dict[str, Any]:
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"content-type", content_type.encode())],
-        "client": ("10.1.2.3", 50000),
-        "server": ("127.0.0.1", 8000),
-        "state": {},
-    }
 
 
 async def _post(app: Any, body: bytes, content_type: str) -> int:
@@ -54,7 +37,7 @@ async def _post(app: Any, body: bytes, content_type: str) -> int:
         if message["type"] == "http.response.start":
             status = message["status"]
 
-    await app(_scope("/api/v1/events", content_type), receive, send)
+    await app(post_scope("/api/v1/events", body, content_type=content_type), receive, send)
     return status
 
 
