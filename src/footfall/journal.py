@@ -74,12 +74,6 @@ def encode_record(first_seq: int, events: Sequence[Event]) -> bytes:
     return _HEADER.pack(length, crc) + payload
 
 
-def decode_events(record: bytes) -> list[Event]:
-    """The events of one record made by `encode_record` (no checks: it is our own)."""
-    _version, _first_seq, events = _decoder.decode(memoryview(record)[_HEADER.size :])
-    return events
-
-
 @dataclass
 class ReadResult:
     records: int = 0
@@ -289,16 +283,16 @@ class Journal:
 
     # -- appending -----------------------------------------------------------
 
-    def append(self, first_seq: int, events: Sequence[Event]) -> bytes:
-        """Append one record and fdatasync it; the record's bytes (`decode_events` reads
-        them back). StoreUnavailable (and nothing appended) if it cannot."""
+    def append(self, first_seq: int, events: Sequence[Event]) -> int:
+        """Append one record and fdatasync it; its size in bytes. StoreUnavailable
+        (and nothing appended) if it cannot."""
         data = encode_record(first_seq, events)
         segment = self._segments[self._current]
         try:
             segment.append(data, first_seq + len(events) - 1)
         except OSError as exc:
             raise StoreUnavailable(f"cannot write the journal {segment.path}: {exc}") from exc
-        return data
+        return len(data)
 
     def rotate(self) -> None:
         """A load of everything appended so far starts: append to the other file from

@@ -161,11 +161,10 @@ class Writer:
         # queued behind the stop marker once the thread has drained and left.
         self._submit_lock = threading.Lock()
         self.observers: list[CommitObserver] = []
-        # Journaled events not loaded into the store yet, as the journal records of their
-        # groups: (first seq, events, record, time.monotonic() when journaled). Their
-        # seqs are consecutive and end at `_next_seq - 1`. Kept encoded, not as Event
-        # objects: those die with their request instead of living on for a load, which
-        # costs the garbage collector (older generations) more than decoding them again.
+        # Journaled events not loaded into the store yet, group by group (see `_Group`).
+        # Their seqs are consecutive and end at `_next_seq - 1`. Kept as the Event
+        # objects themselves: Events are not tracked by the garbage collector (gc=False),
+        # so living on until the load costs it nothing.
         self._groups: list[_Group] = []
         self._pending_count = 0
         self._pending_bytes = 0
@@ -433,7 +432,7 @@ class Writer:
             if self._seq_unsure:
                 self._settle_seq()
             first = self._next_seq
-            record = self.journal.append(first, events) if count else b""
+            size = self.journal.append(first, events) if count else 0
         except StoreUnavailable as exc:
             self._failed(group, exc, store=False)
             return
@@ -442,9 +441,9 @@ class Writer:
             self._failed(group, StoreUnavailable(f"unexpected journal error: {exc}"), store=False)
             return
         if count:
-            self._groups.append((first, count, len(record), time.monotonic(), events))
+            self._groups.append((first, count, size, time.monotonic(), events))
             self._pending_count += count
-            self._pending_bytes += len(record)
+            self._pending_bytes += size
             self._next_seq = first + count
             # Before any request is woken: a read that starts after the acknowledgement
             # finds this seq ahead of `_loaded_seq` and waits for the load.
