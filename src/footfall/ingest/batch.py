@@ -28,13 +28,7 @@ from footfall.ingest.enrich.referrer import canonical_source, referrer_source
 from footfall.ingest.enrich.ua import parse_user_agent
 from footfall.ingest.enrich.visitor import anonymous_visitor_id, known_visitor_id
 from footfall.ingest.urls import UrlParts, referrer_domain, split_url
-from footfall.ingest.v1 import (
-    MAX_FUTURE_SKEW,
-    IngestRejected,
-    ItemError,
-    V1Event,
-    timestamp_us,
-)
+from footfall.ingest.v1 import V1Event, item_timestamps
 from footfall.model import Event, now_us
 
 _DAY_US = 86_400_000_000
@@ -103,25 +97,9 @@ def enrich_batch_chunks(
     loop can let other requests run in between: a 10,000-event body otherwise held
     the loop for ~80 ms. Every timestamp is checked (IngestRejected) before the first
     chunk touches the visit state; the per-batch memos serve every chunk."""
-    received_us = received_us if received_us is not None else now_us()
-    limit_us = received_us + int(MAX_FUTURE_SKEW.total_seconds() * 1_000_000)
-    ts_of: dict[object, int] = {}
-    errors: list[ItemError] = []
     # Timestamps first, all of them: a request with a bad one is refused before any
     # event touches the visit state (as `to_events` refuses before enrichment).
-    stamps: list[int] = []
-    for index, item in enumerate(items):
-        if item.ts is None:
-            stamps.append(received_us)
-            continue
-        ts = ts_of.get(item.ts)
-        if ts is None:
-            ts = ts_of[item.ts] = timestamp_us(item.ts)
-        if ts > limit_us:
-            errors.append(ItemError(index, "ts", "is more than 10 minutes in the future"))
-        stamps.append(ts)
-    if errors:
-        raise IngestRejected(422, f"{len(errors)} of {len(items)} events are invalid", errors)
+    stamps = item_timestamps(items, received_us if received_us is not None else now_us())
 
     # Per-batch memos of the pure derivations, keyed by their inputs.
     url_parts: dict[str | None, UrlParts] = {}

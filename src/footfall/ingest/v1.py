@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Annotated, Any
@@ -209,17 +210,9 @@ def to_events(
     received_us: int | None = None,
 ) -> list[Parsed]:
     """Turn decoded items into events; check what msgspec cannot (timestamps)."""
-    received_us = received_us if received_us is not None else now_us()
-    limit_us = received_us + int(MAX_FUTURE_SKEW.total_seconds() * 1_000_000)
+    stamps = item_timestamps(items, received_us if received_us is not None else now_us())
     parsed: list[Parsed] = []
-    errors: list[ItemError] = []
-    for index, item in enumerate(items):
-        ts = received_us
-        if item.ts is not None:
-            ts = timestamp_us(item.ts)
-            if ts > limit_us:
-                errors.append(ItemError(index, "ts", "is more than 10 minutes in the future"))
-                continue
+    for item, ts in zip(items, stamps, strict=True):
         event = Event(
             app=item.app,
             name=item.name,
@@ -249,9 +242,30 @@ def to_events(
             event.id = item.id
             event.client_id = True
         parsed.append(Parsed(event, item.ip or client_ip, item.user_agent or client_ua))
+    return parsed
+
+
+def item_timestamps(items: Sequence[V1Event], received_us: int) -> list[int]:
+    """Each item's time in microseconds since the epoch (`received_us` where it gives
+    none); IngestRejected (422) naming every item more than MAX_FUTURE_SKEW ahead of
+    `received_us`. A timestamp repeated in a batch is converted once."""
+    limit_us = received_us + int(MAX_FUTURE_SKEW.total_seconds() * 1_000_000)
+    converted: dict[dt.datetime, int] = {}
+    errors: list[ItemError] = []
+    stamps: list[int] = []
+    for index, item in enumerate(items):
+        if item.ts is None:
+            stamps.append(received_us)
+            continue
+        ts = converted.get(item.ts)
+        if ts is None:
+            ts = converted[item.ts] = timestamp_us(item.ts)
+        if ts > limit_us:
+            errors.append(ItemError(index, "ts", "is more than 10 minutes in the future"))
+        stamps.append(ts)
     if errors:
         raise IngestRejected(422, f"{len(errors)} of {len(items)} events are invalid", errors)
-    return parsed
+    return stamps
 
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
